@@ -1,0 +1,77 @@
+"""Request ids, and JSON answers on API paths for what happens outside API views."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from apps.core.exceptions import GENERIC_ERROR, error_body
+from apps.core.logging import current_request_id
+from apps.core.surfaces import error_style_for_path, is_api_path
+
+logger = logging.getLogger("apps.api")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+_STATUS_MESSAGES = {
+    400: "Bad request.",
+    403: "You do not have permission to access this function.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "The request body is too large.",
+}
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (the client's `X-Request-Id` when it is sane) and returns it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-Id"] = request_id
+        return response
+
+
+class ApiErrorMiddleware:
+    """On API paths, turns HTML error pages and unhandled exceptions into JSON in the path's dialect."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not is_api_path(request.path) or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        status = response.status_code
+        message = _STATUS_MESSAGES.get(status, GENERIC_ERROR if status >= 500 else "Request failed.")
+        replacement = JsonResponse(error_body(error_style_for_path(request.path), status, message), status=status)
+        if "Allow" in response:
+            replacement["Allow"] = response["Allow"]
+        return replacement
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_path(request.path):
+            return None
+        style = error_style_for_path(request.path)
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(error_body(style, 413, _STATUS_MESSAGES[413]), status=413)
+        request_id = getattr(request, "request_id", "-")
+        logger.exception("Unhandled error (request %s)", request_id)
+        body = error_body(style, 500, GENERIC_ERROR, {"request_id": request_id})
+        return HttpResponse(json.dumps(body), status=500, content_type="application/json")

@@ -1,0 +1,11 @@
+"""The Celery application: settings from Django's CELERY_* names, tasks found in every app."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("symbient")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,3 @@
+"""WebSocket routes; each app that has consumers adds its patterns here."""
+
+websocket_urlpatterns: list = []
