@@ -179,10 +179,17 @@ class ProfileInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
     def group_fields(self) -> dict[str, Any]:
-        """The company fields sent, by model field name."""
-        return {
-            GROUP_INPUT_FIELDS[key][0]: value for key, value in self.validated_data.items() if key in GROUP_INPUT_FIELDS
-        }
+        """The company fields sent, by model field name (DRF nests dotted names: {"group": {"bot": {...}}})."""
+        sent: dict[str, Any] = {}
+        for key, (model_field, _) in GROUP_INPUT_FIELDS.items():
+            value: Any = self.validated_data
+            for part in key.split("."):
+                if not isinstance(value, dict) or part not in value:
+                    break
+                value = value[part]
+            else:
+                sent[model_field] = value
+        return sent
 
 
 class MemberSaveInputSerializer(serializers.Serializer):

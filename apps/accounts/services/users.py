@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import Company, EmailConfirmation, User, normalize_email
@@ -20,6 +20,7 @@ from apps.accounts.roles import ALL_ROLES, COMPANY_ADMIN, PLAN_CODES, USER
 from apps.accounts.services.auth import mfa_disable, token_issue_for_user
 from apps.accounts.tasks import send_confirmation_email
 from apps.core.crypto import digest, digests_match
+from apps.core.ids import parse_uuid
 from apps.core.exceptions import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
 
 COMPANY_FIELDS = (
@@ -181,16 +182,18 @@ def confirmation_confirm(*, email: str, code: str) -> User:
         raise InvalidInput(invalid)
     if user.email_confirmed:
         return user
+    pending = EmailConfirmation.objects.filter(user=user).first()
+    if pending is None or pending.expires_at < timezone.now():
+        raise InvalidInput(invalid)
+    # Count the try before checking, atomically, so parallel guesses cannot exceed the limit.
+    counted = EmailConfirmation.objects.filter(
+        pk=pending.pk, attempts__lt=settings.CONFIRMATION_MAX_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if not counted:
+        raise InvalidInput("Too many wrong codes. Ask for a new one with confirmation/resend.")
+    if not digests_match(pending.code_digest, digest((code or "").strip(), purpose=f"confirm:{user.pk}")):
+        raise InvalidInput(invalid)
     with transaction.atomic():
-        pending = EmailConfirmation.objects.select_for_update().filter(user=user).first()
-        if pending is None or pending.expires_at < timezone.now():
-            raise InvalidInput(invalid)
-        if pending.attempts >= settings.CONFIRMATION_MAX_ATTEMPTS:
-            raise InvalidInput("Too many wrong codes. Ask for a new one with confirmation/resend.")
-        if not digests_match(pending.code_digest, digest((code or "").strip(), purpose=f"confirm:{user.pk}")):
-            pending.attempts += 1
-            pending.save(update_fields=["attempts", "updated_at"])
-            raise InvalidInput(invalid)
         pending.delete()
         user.email_confirmed = True
         user.save(update_fields=["email_confirmed", "updated_at"])
@@ -253,19 +256,20 @@ def member_save(
     *,
     company: Company,
     actor: Any,
-    userid: str | None,
     email: str,
     fname: str,
     lname: str,
-    password: str | None,
-    password2: str | None,
-    roles: list[str] | None,
-    isactive: bool | None,
-    usemfa: bool | None,
+    userid: str | None = None,
+    password: str | None = None,
+    password2: str | None = None,
+    roles: list[str] | None = None,
+    isactive: bool | None = None,
+    usemfa: bool | None = None,
 ) -> User:
     """Create a user in the company, or update one of its users."""
     if userid:
-        user = User.objects.for_company(company).filter(pk=userid).first()
+        user_pk = parse_uuid(userid)
+        user = User.objects.for_company(company).filter(pk=user_pk).first() if user_pk else None
         if user is None:
             raise NotFound("User not found.")
         _guard_admin_rows(actor=actor, target_roles=user.roles)
@@ -320,9 +324,9 @@ def members_delete(*, company: Company, actor: Any, userids: list[str]) -> int:
     """Delete users of the company and everything of theirs; all or nothing."""
     if not userids:
         raise InvalidInput("Missing users.")
-    wanted = {str(u): _canonical_uuid(str(u)) for u in userids}
+    wanted = {str(u): parse_uuid(u) for u in userids}
     users = list(User.objects.for_company(company).filter(pk__in=[v for v in wanted.values() if v]))
-    found = {str(user.pk) for user in users}
+    found = {user.pk for user in users}
     missing = [raw for raw, canonical in wanted.items() if canonical not in found]
     if missing:
         raise NotFound(f"User not found: {missing[0]}.")
@@ -335,10 +339,3 @@ def members_delete(*, company: Company, actor: Any, userids: list[str]) -> int:
     with transaction.atomic():
         User.objects.for_company(company).filter(pk__in=[user.pk for user in users]).delete()
     return len(users)
-
-
-def _canonical_uuid(value: str) -> str | None:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None

@@ -23,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--plan", default="NONE", choices=PLAN_CODES, help="The company's plan.")
         parser.add_argument("--fname", default="Admin")
         parser.add_argument("--lname", default="User")
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="If the email is already a Company Admin, keep that company: set the password, renew its keys.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -34,8 +39,9 @@ class Command(BaseCommand):
                     plan=options["plan"],
                     fname=options["fname"],
                     lname=options["lname"],
+                    reuse=options["reuse"],
                 )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
-        self.stderr.write(f"Created company {options['name']!r} with Company Admin {result['email']}.")
+        self.stderr.write(f"Company {result['groupid']} is ready with Company Admin {result['email']}.")
         self.stdout.write(json.dumps(result))
