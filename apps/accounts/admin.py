@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
@@ -34,30 +35,45 @@ class CompanyAdmin(CompanyScopedAdmin):
         return self._is_global(request)
 
 
-class UserRolesForm(forms.ModelForm):
-    roles = forms.MultipleChoiceField(
+def _roles_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
         choices=[(r, r) for r in ALL_ROLES], widget=forms.CheckboxSelectMultiple, required=False
     )
 
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    """The password shows as its hash summary with a link to Django's change-password form."""
+
+    roles = _roles_field()
+
     class Meta:
         model = User
-        fields = "__all__"
+        fields = (
+            "company",
+            "email",
+            "password",
+            "fname",
+            "lname",
+            "roles",
+            "email_confirmed",
+            "usemfa",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+        )
 
 
-class UserCreationForm(UserRolesForm):
-    password = forms.CharField(widget=forms.PasswordInput, help_text="The user's first password.")
+class UserCreationForm(auth_forms.BaseUserCreationForm):
+    roles = _roles_field()
 
-    def save(self, commit: bool = True) -> User:
-        user = super().save(commit=False)
-        user.set_password(self.cleaned_data["password"])
-        if commit:
-            user.save()
-        return user
+    class Meta:
+        model = User
+        fields = ("company", "email", "fname", "lname", "roles")
 
 
 @admin.register(User)
 class UserAdmin(CompanyScopedAdmin, DjangoUserAdmin):
-    form = UserRolesForm
+    form = UserChangeForm
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "fname", "lname", "company", "is_active", "is_staff", "usemfa")
@@ -70,7 +86,7 @@ class UserAdmin(CompanyScopedAdmin, DjangoUserAdmin):
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "token_generation", "last_login")}),
         ("Times", {"fields": ("created_at", "updated_at")}),
     )
-    add_fieldsets = ((None, {"fields": ("company", "email", "fname", "lname", "roles", "password")}),)
+    add_fieldsets = ((None, {"fields": ("company", "email", "fname", "lname", "roles", "password1", "password2")}),)
     filter_horizontal = ()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

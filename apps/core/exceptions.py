@@ -150,8 +150,9 @@ def _translate(exc: Exception) -> tuple[int, str, dict[str, Any], dict[str, str]
     if isinstance(exc, drf.UnsupportedMediaType):
         return 415, f"{exc.detail} Send application/json.", {}, headers
     if isinstance(exc, drf.Throttled):
-        if exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait) + 1)
         return 429, RateLimited.default_message, {}, headers
     if isinstance(exc, RequestDataTooBig):
         return 413, "The request body is too large.", {}, headers

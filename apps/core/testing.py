@@ -95,7 +95,7 @@ def make_tenant(name: str) -> Tenant:
     from apps.accounts.services.auth import key_pair_issue
     from apps.accounts.tests.factories import CompanyFactory, UserFactory
 
-    company = CompanyFactory(name=name)
+    company: Any = CompanyFactory(name=name)
     slug = name.lower().replace(" ", "")
     admin = signed_in(UserFactory(company=company, roles=[COMPANY_ADMIN], email=f"admin@{slug}.test"))
     manager = signed_in(UserFactory(company=company, roles=[USER_MANAGER], email=f"manager@{slug}.test"))

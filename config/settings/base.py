@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -95,6 +96,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer and Celery broker; in-process defaults when unset --
 REDIS_URL = env_str("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -188,8 +191,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Symbient AI Toolbox API",
     "DESCRIPTION": (
-        "Every `/api/v1/` answer is an envelope: `{\"success\": true, ...}` or "
-        "`{\"success\": false, \"error\": \"...\", \"message\": \"...\"}` (both keys carry the same text). "
+        'Every `/api/v1/` answer is an envelope: `{"success": true, ...}` or '
+        '`{"success": false, "error": "...", "message": "..."}` (both keys carry the same text). '
         "Authenticate with `Authorization: Bearer <token>` from `/api/v1/login`, or with the company's "
         "`X-API-Key` + `X-Enc-Key` pair. A key pair acts for the company with Company Admin rights; "
         "endpoints about one person (users/me, logout, updatepassword, MFA) need a user's Bearer token. "

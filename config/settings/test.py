@@ -1,7 +1,7 @@
 """Test settings: the base settings with fast hashing, mail kept in memory and a cache prefix of its own."""
 
-from config.settings.base import *  # noqa: F403
 from config.env import env_str
+from config.settings.base import *  # noqa: F403
 from config.settings.base import CACHES, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -11,6 +11,6 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "test-mail")
 # Tests run jobs in-process unless a test starts a real worker (the celery_worker fixture).
 CELERY_TASK_ALWAYS_EAGER = True
 if REDIS_URL:
-    CACHES["default"]["KEY_PREFIX"] = "symbient-test"
+    CACHES["default"]["KEY_PREFIX"] = "symbient-test"  # type: ignore[index]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405

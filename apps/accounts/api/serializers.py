@@ -123,7 +123,7 @@ class MfaCodeInputSerializer(serializers.Serializer):
 
 
 class PasswordUpdateInputSerializer(serializers.Serializer):
-    currentPassword = serializers.CharField(max_length=512, trim_whitespace=False)  # noqa: N815 - spec name
+    currentPassword = serializers.CharField(max_length=512, trim_whitespace=False)
     password1 = serializers.CharField(max_length=512, trim_whitespace=False)
     password2 = serializers.CharField(max_length=512, trim_whitespace=False)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -22,9 +24,7 @@ USERS = ["User"]
 GROUP = ["Group"]
 INTEGRATIONS = ["Integrations"]
 
-TokenEnvelope = envelope(
-    "LoginResponse", user=s.LoginUserSerializer(required=False), token=serializers.CharField()
-)
+TokenEnvelope = envelope("LoginResponse", user=s.LoginUserSerializer(required=False), token=serializers.CharField())
 
 
 class LoginView(PublicAPIView):
@@ -65,7 +65,8 @@ class LogoutView(CompanyAPIView):
 
     @toolbox_schema(summary="Log out (ends this token)", tags=AUTH, errors=(401, 403))
     def put(self, request: Request) -> Response:
-        auth.token_revoke(payload=request.auth)
+        payload: Any = request.auth  # the token's claims, set by BearerTokenAuthentication
+        auth.token_revoke(payload=payload)
         return ok(message="User logged out successfully")
 
 
@@ -74,7 +75,7 @@ class LogoutAllView(CompanyAPIView):
 
     @toolbox_schema(summary="Log out of every device and session", tags=AUTH, errors=(401, 403))
     def put(self, request: Request) -> Response:
-        auth.user_logout_all(user=request.user)
+        auth.user_logout_all(user=auth.require_person(request.user))
         return ok(message="User logged out of all devices & sessions")
 
 
@@ -98,7 +99,7 @@ class SignupView(PublicAPIView):
         data = self.validated(s.SignupInputSerializer)
         user, token = users.signup(**data)
         return ok(
-            status=201,
+            201,
             message=(
                 "A confirmation email has been sent to the address you provided. "
                 "Please check your email and follow the included instructions."
@@ -149,10 +150,10 @@ class AuthConfirmView(CompanyAPIView):
         errors=(401,),
     )
     def post(self, request: Request) -> Response:
-        body = {"group": s.group_data(selectors.company_get(company=self.company))}
-        if request.user.is_person:
-            body["user"] = s.MeSerializer(request.user).data
-        return ok(**body)
+        group = s.group_data(selectors.company_get(company=self.company))
+        if getattr(request.user, "is_person", False):
+            return ok(group=group, user=s.MeSerializer(request.user).data)
+        return ok(group=group)
 
 
 class MeView(CompanyAPIView):
@@ -188,7 +189,7 @@ class ProfileSaveView(CompanyAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         users.profile_update(
-            user=request.user,
+            user=auth.require_person(request.user),
             email=data["email"],
             fname=data["fname"],
             lname=data["lname"],
@@ -211,10 +212,11 @@ class PasswordUpdateView(CompanyAPIView):
     )
     def post(self, request: Request) -> Response:
         data = self.validated(s.PasswordUpdateInputSerializer)
+        person = auth.require_person(request.user)
         token = users.password_update(
-            user=request.user, current=data["currentPassword"], password1=data["password1"], password2=data["password2"]
+            user=person, current=data["currentPassword"], password1=data["password1"], password2=data["password2"]
         )
-        return ok(user=s.login_user_data(request.user), token=token)
+        return ok(user=s.login_user_data(person), token=token)
 
 
 class MfaSetupView(CompanyAPIView):
@@ -228,7 +230,7 @@ class MfaSetupView(CompanyAPIView):
         errors=(401, 403),
     )
     def post(self, request: Request) -> Response:
-        return ok(**auth.mfa_setup(user=request.user))
+        return ok(**auth.mfa_setup(user=auth.require_person(request.user)))
 
 
 class MfaVerifyView(CompanyAPIView):
@@ -242,7 +244,7 @@ class MfaVerifyView(CompanyAPIView):
         errors=(400, 401, 403),
     )
     def post(self, request: Request) -> Response:
-        auth.mfa_verify(user=request.user, code=self.validated(s.MfaCodeInputSerializer)["code"])
+        auth.mfa_verify(user=auth.require_person(request.user), code=self.validated(s.MfaCodeInputSerializer)["code"])
         return ok()
 
 
@@ -313,9 +315,8 @@ class KeysRenewView(CompanyAPIView):
         errors=(401, 403),
     )
     def put(self, request: Request) -> Response:
-        issued = auth.key_pair_issue(
-            company=self.company, created_by=request.user if request.user.is_person else None
-        )
+        person: Any = request.user if getattr(request.user, "is_person", False) else None
+        issued = auth.key_pair_issue(company=self.company, created_by=person)
         return ok(
             message="Keys have been revoked and renewed successfully.", apikey=issued.apikey, enckey=issued.enckey
         )

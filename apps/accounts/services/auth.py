@@ -21,6 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from apps.accounts.models import ApiKeyPair, Company, CompanyPrincipal, RevokedToken, User, normalize_email
 from apps.core.crypto import decrypt_text, digest, digests_match, encrypt_text, random_token
 from apps.core.exceptions import InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
+from apps.core.ids import parse_uuid
 
 LOGIN_FAILED = "Login failed."
 API_KEY_PREFIX = "sk_"
@@ -139,17 +140,9 @@ def user_authenticate(*, email: str, password: str, mfacode: str | None, ip: str
     login_lockout_check(email=email, ip=ip)
     user = User.objects.select_related("company").filter(email=normalize_email(email)).first()
     password_ok = check_password(password, user.password if user else _DUMMY_PASSWORD_HASH)
-    usable = (
-        user is not None
-        and password_ok
-        and user.is_active
-        and (user.company is None or user.company.is_active)
-        and user.company is not None
-    )
-    if not usable:
+    if user is None or not (password_ok and user.is_active and user.company and user.company.is_active):
         login_failure_record(email=email, ip=ip)
         raise NotAuthenticated(LOGIN_FAILED)
-    assert user is not None
     if user.usemfa and user.mfa_secret:
         if not mfacode:
             # Not counted as a failure: the password was right, the client must now ask for the code.
@@ -192,7 +185,7 @@ class ResolvedToken:
 def token_resolve(*, raw: str) -> ResolvedToken:
     """The person or company a Bearer token stands for; NotAuthenticated when it is not valid now."""
     try:
-        token = AccessToken(raw)
+        token = AccessToken(raw)  # type: ignore[arg-type]  # the stubs omit the str form
     except TokenError as exc:
         raise NotAuthenticated("Missing or invalid token.") from exc
     payload = dict(token.payload)
@@ -203,7 +196,7 @@ def token_resolve(*, raw: str) -> ResolvedToken:
         if key_pair is None or not key_pair.company.is_active:
             raise NotAuthenticated("Missing or invalid token.")
         return ResolvedToken(CompanyPrincipal(key_pair.company, key_pair), payload)
-    user = User.objects.select_related("company").filter(pk=payload.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])).first()
+    user = User.objects.select_related("company").filter(pk=parse_uuid(payload.get("user_id"))).first()
     if user is None or not user.is_active or user.token_generation != payload.get("gen"):
         raise NotAuthenticated("Missing or invalid token.")
     if user.company is not None and not user.company.is_active:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apps.accounts.models import User, normalize_email
 from apps.accounts.roles import COMPANY_ADMIN
 from apps.accounts.services.auth import IssuedKeyPair, key_pair_issue
-from apps.accounts.services.users import email_validate, password_validate, user_save, company_create
+from apps.accounts.services.users import company_create, email_validate, password_validate, user_save
 
 
 def company_bootstrap(

@@ -20,8 +20,8 @@ from apps.accounts.roles import ALL_ROLES, COMPANY_ADMIN, PLAN_CODES, USER
 from apps.accounts.services.auth import mfa_disable, token_issue_for_user
 from apps.accounts.tasks import send_confirmation_email
 from apps.core.crypto import digest, digests_match
-from apps.core.ids import parse_uuid
 from apps.core.exceptions import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
+from apps.core.ids import parse_uuid
 
 COMPANY_FIELDS = (
     "name",
@@ -186,9 +186,9 @@ def confirmation_confirm(*, email: str, code: str) -> User:
     if pending is None or pending.expires_at < timezone.now():
         raise InvalidInput(invalid)
     # Count the try before checking, atomically, so parallel guesses cannot exceed the limit.
-    counted = EmailConfirmation.objects.filter(
-        pk=pending.pk, attempts__lt=settings.CONFIRMATION_MAX_ATTEMPTS
-    ).update(attempts=F("attempts") + 1)
+    counted = EmailConfirmation.objects.filter(pk=pending.pk, attempts__lt=settings.CONFIRMATION_MAX_ATTEMPTS).update(
+        attempts=F("attempts") + 1
+    )
     if not counted:
         raise InvalidInput("Too many wrong codes. Ask for a new one with confirmation/resend.")
     if not digests_match(pending.code_digest, digest((code or "").strip(), purpose=f"confirm:{user.pk}")):
@@ -226,8 +226,7 @@ def profile_update(
             mfa_disable(user=user)
         if email_changed:
             confirmation_send(user=user)
-        if group:
-            assert user.company is not None
+        if group and user.company is not None:
             company_update(company=user.company, fields=group)
     return user
 
@@ -313,9 +312,7 @@ def member_save(
 
 
 def _ensure_another_admin(*, company: Company, leaving: Iterable[Any]) -> None:
-    remaining = (
-        User.objects.for_company(company).filter(is_active=True).exclude(pk__in=list(leaving)).only("roles")
-    )
+    remaining = User.objects.for_company(company).filter(is_active=True).exclude(pk__in=list(leaving)).only("roles")
     if not any(user.is_company_admin for user in remaining):
         raise InvalidInput("The company must keep at least one active Company Admin.")
 

@@ -202,7 +202,8 @@ def test_users_save_group_fields_as_company_admin(tenant, outsider):
 
 
 def test_users_save_accepts_a_nested_group_object(tenant):
-    payload = {"email": "admin@acme.test", "fname": "A", "lname": "B", "group": {"name": "Nested", "bot": {"name": "N"}}}
+    group = {"name": "Nested", "bot": {"name": "N"}}
+    payload = {"email": "admin@acme.test", "fname": "A", "lname": "B", "group": group}
     assert_ok(tenant.admin.client.post(SAVE, payload, format="json"))
     assert Company.objects.get(pk=tenant.company.pk).bot_name == "N"
 
@@ -262,7 +263,7 @@ def test_update_password_returns_a_fresh_token_and_ends_the_old_ones(anon, tenan
 @pytest.mark.parametrize(
     ("payload", "status", "message"),
     [
-        ({"currentPassword": "wrong", "password1": "NewSecure123!", "password2": "NewSecure123!"}, 401, "Login failed."),
+        ({"currentPassword": "bad", "password1": "NewSecure123!", "password2": "NewSecure123!"}, 401, "Login failed."),
         ({"currentPassword": PASSWORD, "password1": "NewSecure123!", "password2": "Other123!!"}, 400, "do not match"),
         ({"currentPassword": PASSWORD, "password1": "short", "password2": "short"}, 400, "Invalid password"),
         ({"password1": "NewSecure123!", "password2": "NewSecure123!"}, 400, "Missing currentPassword."),

@@ -17,7 +17,8 @@ class HasRequiredRole(BasePermission):
         required = getattr(view, "required_roles", ())
         if not required:
             return True
-        if request.user.has_any_role(required):
+        user: Any = request.user
+        if user.has_any_role(required):
             return True
         raise PermissionDenied()
 
@@ -26,7 +27,7 @@ class UserTokenRequired(BasePermission):
     """Refuses callers that are not a person (a company key pair) where the view is about one person."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if not getattr(view, "user_token_required", False) or request.user.is_person:
+        if not getattr(view, "user_token_required", False) or getattr(request.user, "is_person", False):
             return True
         raise PermissionDenied(
             "This endpoint needs a user's Bearer token; an API key pair acts for the company, not a person."

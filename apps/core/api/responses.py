@@ -7,6 +7,6 @@ from typing import Any
 from rest_framework.response import Response
 
 
-def ok(status: int = 200, headers: dict[str, str] | None = None, **fields: Any) -> Response:
-    """`{"success": true, ...fields}`."""
-    return Response({"success": True, **fields}, status=status, headers=headers)
+def ok(status: int = 200, /, **fields: Any) -> Response:
+    """`{"success": true, ...fields}` with the given status."""
+    return Response({"success": True, **fields}, status=status)

@@ -14,7 +14,12 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
     success = serializers.BooleanField(default=False)
     error = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(required=False, help_text="Every invalid field with its errors.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `fields` is a Serializer attribute, so this body key is added here rather than declared.
+        fields = super().get_fields()
+        fields["fields"] = serializers.DictField(required=False, help_text="Every invalid field with its errors.")
+        return fields
 
 
 class MessageEnvelopeSerializer(serializers.Serializer):

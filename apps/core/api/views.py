@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.serializers import Serializer
@@ -49,8 +48,9 @@ class CompanyAPIView(APIView):
     permission_classes = [IsAuthenticated, UserTokenRequired, HasRequiredRole]
 
     @property
-    def company(self) -> Model:
-        return self.request.user.company
+    def company(self) -> Any:
+        """The caller's company, resolved by authentication."""
+        return getattr(self.request.user, "company", None)
 
     def validated(
         self, serializer_class: type[Serializer], *, list_fields: tuple[str, ...] = (), **context: Any
