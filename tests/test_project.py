@@ -35,3 +35,4 @@ def test_schema_and_docs_are_served(anon) -> None:
     docs = anon.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+    assert b"cdn.jsdelivr" not in docs.content  # served from our static files, no outside network

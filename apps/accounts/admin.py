@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.models import ApiKeyPair, Company, User
@@ -22,6 +24,7 @@ class CompanyAdmin(CompanyScopedAdmin):
     list_filter = ("plan", "is_active")
     search_fields = ("name", "email")
     readonly_fields = ("id", "created_at", "updated_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -94,6 +97,10 @@ class UserAdmin(CompanyScopedAdmin, DjangoUserAdmin):
         if not self._is_global(request):
             readonly += ("is_superuser", "usemfa")
         return readonly
+
+    def scope(self, queryset: QuerySet, company: Any) -> QuerySet:
+        # Operator accounts are never a company's to see or change, even when they belong to one.
+        return super().scope(queryset, company).filter(is_superuser=False)
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         return self.list_filter if self._is_global(request) else ("is_active", "is_staff", "usemfa")

@@ -9,7 +9,7 @@ from apps.accounts.models import Company, User
 
 def user_list(*, company: Company) -> QuerySet[User]:
     """The company's users, by email."""
-    return User.objects.for_company(company).order_by("email")
+    return User.objects.for_company(company).filter(is_superuser=False).order_by("email")
 
 
 def company_get(*, company: Company) -> Company:

@@ -127,8 +127,8 @@ def _flatten_validation(detail: Any) -> tuple[str, dict[str, Any]]:
     return message, {"fields": fields}
 
 
-def _translate(exc: Exception) -> tuple[int, str, dict[str, Any], dict[str, str]]:
-    """Map any exception we answer for to (status, message, extra body, headers)."""
+def translate_exception(exc: Exception) -> tuple[int, str, dict[str, Any], dict[str, str]] | None:
+    """(status, message, extra body, headers) for an exception we answer for; None for an unexpected one."""
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
@@ -160,7 +160,7 @@ def _translate(exc: Exception) -> tuple[int, str, dict[str, Any], dict[str, str]
         return 400, "Too many fields in the request.", {}, headers
     if isinstance(exc, drf.APIException):
         return exc.status_code, str(exc.detail), {}, headers
-    raise exc
+    return None
 
 
 def response_style(view: Any) -> str:
@@ -171,12 +171,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's exception handler: every error of an API view in that view's surface format."""
     request = context.get("request")
     style = response_style(context.get("view"))
-    try:
-        status, message, extra, headers = _translate(exc)
-    except Exception:  # anything we do not expect: log it with the request id, answer generically
+    translated = translate_exception(exc)
+    if translated is None:  # anything we do not expect: log it with the request id, answer generically
         request_id = getattr(getattr(request, "_request", request), "request_id", "-")
-        logger.exception("Unhandled error in API view (request %s)", request_id)
+        logger.error("Unhandled error in API view (request %s)", request_id, exc_info=exc)
         return Response(error_body(style, 500, GENERIC_ERROR, {"request_id": request_id}), status=500)
+    status, message, extra, headers = translated
     response = Response(error_body(style, status, message, extra), status=status, headers=headers)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'

@@ -8,15 +8,14 @@ import re
 import uuid
 from collections.abc import Callable
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from apps.core.exceptions import GENERIC_ERROR, error_body
+from apps.core.exceptions import GENERIC_ERROR, error_body, translate_exception
 from apps.core.logging import current_request_id
 from apps.core.surfaces import error_style_for_path, is_api_path
 
 logger = logging.getLogger("apps.api")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 _STATUS_MESSAGES = {
     400: "Bad request.",
@@ -35,7 +34,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-Id", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = current_request_id.set(request_id)
         try:
@@ -69,9 +68,14 @@ class ApiErrorMiddleware:
         if not is_api_path(request.path):
             return None
         style = error_style_for_path(request.path)
-        if isinstance(exception, RequestDataTooBig):
-            return JsonResponse(error_body(style, 413, _STATUS_MESSAGES[413]), status=413)
+        translated = translate_exception(exception)
+        if translated is not None:
+            status, message, extra, headers = translated
+            response = JsonResponse(error_body(style, status, message, extra), status=status)
+            for name, value in headers.items():
+                response[name] = value
+            return response
         request_id = getattr(request, "request_id", "-")
-        logger.exception("Unhandled error (request %s)", request_id)
+        logger.error("Unhandled error (request %s)", request_id, exc_info=exception)
         body = error_body(style, 500, GENERIC_ERROR, {"request_id": request_id})
         return HttpResponse(json.dumps(body), status=500, content_type="application/json")

@@ -251,6 +251,11 @@ def _guard_admin_rows(*, actor: Any, target_roles: Iterable[str]) -> None:
         raise PermissionDenied("Only a Company Admin may manage Company Admins.")
 
 
+def _members(company: Company) -> Any:
+    """The company's users that its admins manage: operator (superuser) accounts are not among them."""
+    return User.objects.for_company(company).filter(is_superuser=False)
+
+
 def member_save(
     *,
     company: Company,
@@ -268,7 +273,7 @@ def member_save(
     """Create a user in the company, or update one of its users."""
     if userid:
         user_pk = parse_uuid(userid)
-        user = User.objects.for_company(company).filter(pk=user_pk).first() if user_pk else None
+        user = _members(company).filter(pk=user_pk).first() if user_pk else None
         if user is None:
             raise NotFound("User not found.")
         _guard_admin_rows(actor=actor, target_roles=user.roles)
@@ -322,7 +327,7 @@ def members_delete(*, company: Company, actor: Any, userids: list[str]) -> int:
     if not userids:
         raise InvalidInput("Missing users.")
     wanted = {str(u): parse_uuid(u) for u in userids}
-    users = list(User.objects.for_company(company).filter(pk__in=[v for v in wanted.values() if v]))
+    users = list(_members(company).filter(pk__in=[v for v in wanted.values() if v]))
     found = {user.pk for user in users}
     missing = [raw for raw, canonical in wanted.items() if canonical not in found]
     if missing:

@@ -225,3 +225,20 @@ def test_key_pair_may_delete_an_admin_only_while_another_remains(tenant):
     client = tenant.key_client()
     assert_ok(client.delete(DELETE, {"users": [str(other_admin.user.pk)]}, format="json"))
     assert_envelope_error(client.delete(DELETE, {"users": [str(tenant.admin.user.pk)]}, format="json"), 400)
+
+
+def test_operator_accounts_in_the_company_are_not_the_companys_to_manage(tenant):
+    operator = User.objects.create_superuser("ops@acme.test", "Op3rator-Passw0rd!", fname="O", lname="P")
+    User.objects.filter(pk=operator.pk).update(company=tenant.company)
+    listed = assert_ok(tenant.admin.client.get(GET))
+    assert "ops@acme.test" not in [u["email"] for u in listed["users"]]
+    reset = {
+        "userid": str(operator.pk),
+        "email": "ops@acme.test",
+        "fname": "O",
+        "lname": "P",
+        "password": "Taken0ver!!",
+    }
+    assert_envelope_error(tenant.admin.client.post(SAVE, reset, format="json"), 404)
+    assert_envelope_error(tenant.admin.client.delete(DELETE, {"users": [str(operator.pk)]}, format="json"), 404)
+    assert User.objects.get(pk=operator.pk).check_password("Op3rator-Passw0rd!")
