@@ -11,6 +11,6 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "test-mail")
 # Tests run jobs in-process unless a test starts a real worker (the celery_worker fixture).
 CELERY_TASK_ALWAYS_EAGER = True
 if REDIS_URL:
-    CACHES["default"]["KEY_PREFIX"] = "symbient-test"  # type: ignore[index]
+    CACHES["default"]["KEY_PREFIX"] = env_str("TEST_CACHE_KEY_PREFIX", "symbient-test")  # type: ignore[index]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
