@@ -156,26 +156,26 @@ def test_company_admin_cannot_add_or_delete_companies(company_admin: Client, ten
     assert Company.objects.filter(pk=tenant.company.pk).exists()
 
 
+def _new_user_form(company_id: object, email: str) -> dict[str, object]:
+    """The admin's add-user form, naming a company (honoured for superusers only)."""
+    return {
+        "company": str(company_id),
+        "email": email,
+        "fname": "New",
+        "lname": "Hire",
+        "roles": [USER],
+        "password1": "Fresh-Start-2024!",
+        "password2": "Fresh-Start-2024!",
+        "_save": "Save",
+    }
+
+
 def test_company_admin_adds_users_to_their_own_company(company_admin: Client, tenant: Tenant, outsider: Tenant) -> None:
     form = company_admin.get(f"{USERS}add/")
     assert form.status_code == 200
     assert b'name="company"' not in form.content
 
-    response = company_admin.post(
-        f"{USERS}add/",
-        {
-            "company": str(outsider.company.pk),
-            "email": "New.Hire@Acme.test",
-            "fname": "New",
-            "lname": "Hire",
-            "roles": [USER],
-            # The creation form's password fields (password1/password2; `password` for a single-field form).
-            "password": "Fresh-Start-2024!",
-            "password1": "Fresh-Start-2024!",
-            "password2": "Fresh-Start-2024!",
-            "_save": "Save",
-        },
-    )
+    response = company_admin.post(f"{USERS}add/", _new_user_form(outsider.company.pk, "New.Hire@Acme.test"))
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     created = User.objects.get(email__iexact="new.hire@acme.test")
     assert created.company_id == tenant.company.pk
@@ -187,20 +187,7 @@ def test_company_admin_adds_users_to_their_own_company(company_admin: Client, te
 def test_superuser_adds_users_to_any_company(superuser: User, outsider: Tenant) -> None:
     client = admin_client(superuser)
     assert b'name="company"' in client.get(f"{USERS}add/").content
-    response = client.post(
-        f"{USERS}add/",
-        {
-            "company": str(outsider.company.pk),
-            "email": "hire@globex.test",
-            "fname": "Hire",
-            "lname": "Globex",
-            "roles": [USER],
-            "password": "Fresh-Start-2024!",
-            "password1": "Fresh-Start-2024!",
-            "password2": "Fresh-Start-2024!",
-            "_save": "Save",
-        },
-    )
+    response = client.post(f"{USERS}add/", _new_user_form(outsider.company.pk, "hire@globex.test"))
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     assert User.objects.get(email="hire@globex.test").company_id == outsider.company.pk
 
