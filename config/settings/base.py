@@ -264,6 +264,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
