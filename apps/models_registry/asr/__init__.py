@@ -1,0 +1,1 @@
+"""Speech recognition engines: audio in, text with segments and word timings out."""
