@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Company
+from apps.accounts.roles import PLAN_CODES
 from apps.accounts.services.users import company_plan_set
 from apps.billing import tasks
 from apps.billing.models import Membership, MembershipRequest, Payment, PaymentMethod, Plan
@@ -42,16 +43,16 @@ def enrolment_message(plan: Plan) -> str:
 
 
 def _self_service_plan(code: Any) -> Plan:
-    plans_ensure()
-    buyable = list(Plan.objects.filter(self_service=True).values_list("code", flat=True))
     wanted = str(code or "").strip().upper()
     if not wanted:
         raise InvalidInput("Missing plan.")
-    if wanted in buyable:
-        return plan_get(code=wanted)
-    plan = Plan.objects.filter(code=wanted).first()
+    plan = plan_get(code=wanted) if wanted in PLAN_CODES else None
+    if plan is not None and plan.self_service:
+        return plan
     if plan is not None and plan.program == "enterprise":
         raise InvalidInput(f"The {wanted} plan is arranged with our team: ask for it with /api/v1/membership/request.")
+    plans_ensure()
+    buyable = Plan.objects.filter(self_service=True).values_list("code", flat=True)
     raise InvalidInput(f"Invalid plan: {str(code)[:60]!r}. Valid plans: {', '.join(buyable)}.")
 
 
@@ -192,13 +193,14 @@ def membership_stop(*, company: Company, actor: Any, now: datetime | None = None
     with transaction.atomic():
         membership = membership_for(company=company, lock=True)
         plan = company_plan(company=company)
-        if plan.program == "enterprise" or membership.status == Membership.STATUS_GRANTED:
+        if plan.code == "NONE":
+            raise InvalidInput("You have no membership to cancel.")
+        if plan.program == "enterprise" or membership.status in (Membership.STATUS_GRANTED, Membership.STATUS_NONE):
+            # Enterprise plans and plans an operator granted are not billed here: staff end them.
             raise InvalidInput(
                 f"Your {plan.code} membership cannot be cancelled here; it needs an administrator. "
                 "Please contact us and we will cancel it for you."
             )
-        if plan.code == "NONE" or membership.status == Membership.STATUS_NONE:
-            raise InvalidInput("You have no membership to cancel.")
         if membership.status == Membership.STATUS_PAST_DUE:
             membership_fall_back(membership=membership, now=now, reason="Cancelled while a renewal was overdue.")
         elif membership.status == Membership.STATUS_ACTIVE:

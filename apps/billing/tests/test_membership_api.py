@@ -287,6 +287,13 @@ def test_stop_without_a_membership(tenant):
     assert_envelope_error(tenant.admin.client.post(MEMBERSHIP_STOP, format="json"), 400, "no membership")
 
 
+def test_a_plan_set_by_an_operator_says_to_contact_us(tenant):
+    tenant.company.plan = "PREMIUM_MONTHLY"  # as bootstrap_company --plan does: not billed here
+    tenant.company.save()
+    assert_envelope_error(tenant.admin.client.post(MEMBERSHIP_STOP, format="json"), 400, "contact us")
+    assert plan_of(tenant) == "PREMIUM_MONTHLY"
+
+
 def test_an_enterprise_plan_says_to_contact_us(tenant):
     from apps.billing.services.membership import membership_grant
 
