@@ -152,12 +152,14 @@ def usage_used(*, company: Company, resource: str, now: datetime | None = None) 
 def _counter_add(*, company: Company, resource: str, amount: int, now: datetime, limit: int | None) -> int | None:
     """Add to this period's counter; with `limit`, only when it stays within it. The new total, or None."""
     start = period_start(now)
+    rows = UsageCounter.objects.for_company(company).filter(resource=resource, period_start=start)
+    guarded = rows if limit is None else rows.filter(used__lte=limit - amount)
     with transaction.atomic():
-        UsageCounter.objects.get_or_create(company=company, resource=resource, period_start=start)
-        rows = UsageCounter.objects.for_company(company).filter(resource=resource, period_start=start)
-        guarded = rows if limit is None else rows.filter(used__lte=limit - amount)
+        # The usual case is one conditional UPDATE; the month's row is made on its first use.
         if not guarded.update(used=F("used") + amount, updated_at=timezone.now()):
-            return None
+            UsageCounter.objects.get_or_create(company=company, resource=resource, period_start=start)
+            if not guarded.update(used=F("used") + amount, updated_at=timezone.now()):
+                return None  # over the limit
         return rows.values_list("used", flat=True).get()
 
 
