@@ -16,7 +16,7 @@ from apps.accounts.services.users import company_plan_set
 from apps.billing import tasks
 from apps.billing.models import Membership, MembershipRequest, Payment, PaymentMethod, Plan
 from apps.billing.processors import get_processor
-from apps.billing.processors.base import CardDeclined, CardDetails, Charge
+from apps.billing.processors.base import CardDeclined, CardDetails, CardToken, Charge
 from apps.billing.services.common import (
     add_period,
     card_snapshot,
@@ -96,54 +96,57 @@ def membership_save(
         methodid = methodid if method.lower() == "methodid" else method
         if not methodid:
             raise InvalidInput(INVALID_METHOD)
-    with transaction.atomic():
-        membership = membership_for(company=company, lock=True)
-        company.refresh_from_db(fields=["plan"])
-        if company.plan == target.code and membership.status in (
-            Membership.STATUS_ACTIVE,
-            Membership.STATUS_CANCELLING,
-            Membership.STATUS_GRANTED,
-        ):
-            if membership.status != Membership.STATUS_CANCELLING:
-                raise Conflict(f"You are already enrolled with the {target.code} membership.")
-            membership.status = Membership.STATUS_ACTIVE  # resumes: the period is already paid
-            membership.save(update_fields=["status", "updated_at"])
-            return Enrolment(membership, target, None)
-        processor = get_processor()
-        customer = customer_for(membership=membership, processor=processor)
-        saved: PaymentMethod | None = None
-        if card is not None and method.lower() == "new":
-            processor_name, token = card_tokenize(company=company, membership=membership, card=card)
-            token_value = token.token
-        else:
-            saved = payment_method_find(company=company, methodid=methodid)
-            processor = get_processor(saved.processor)
-            token_value = saved.token
-        try:
-            charge = processor.charge(
-                token=token_value,
-                amount_cents=target.price_cents,
-                currency=target.currency,
-                customer=customer,
-                description=f"{target.code} membership",
-                now=now,
-            )
-        except CardDeclined as exc:
-            logger.info("Membership charge declined for company %s (%s): %s", company.pk, target.code, exc.decline_code)
-            raise
-        try:
+    processor = get_processor()
+    charge: Charge | None = None
+    try:
+        with transaction.atomic():
+            membership = membership_for(company=company, lock=True)
+            company.refresh_from_db(fields=["plan"])
+            if company.plan == target.code and membership.status in (
+                Membership.STATUS_ACTIVE,
+                Membership.STATUS_CANCELLING,
+                Membership.STATUS_GRANTED,
+            ):
+                if membership.status != Membership.STATUS_CANCELLING:
+                    raise Conflict(f"You are already enrolled with the {target.code} membership.")
+                membership.status = Membership.STATUS_ACTIVE  # resumes: the period is already paid
+                membership.save(update_fields=["status", "updated_at"])
+                return Enrolment(membership, target, None)
+            customer = customer_for(membership=membership, processor=processor)
+            saved: PaymentMethod | None = None
+            token: CardToken | None = None
+            if card is not None and method.lower() == "new":
+                processor_name, token = card_tokenize(company=company, membership=membership, card=card)
+                token_value = token.token
+            else:
+                saved = payment_method_find(company=company, methodid=methodid)
+                processor = get_processor(saved.processor)
+                token_value = saved.token
+            try:
+                charge = processor.charge(
+                    token=token_value,
+                    amount_cents=target.price_cents,
+                    currency=target.currency,
+                    customer=customer,
+                    description=f"{target.code} membership",
+                    now=now,
+                )
+            except CardDeclined as exc:
+                logger.info(
+                    "Membership charge declined for company %s (%s): %s", company.pk, target.code, exc.decline_code
+                )
+                raise
             if saved is None:
-                assert card is not None  # noqa: S101 - the "new" branch above
+                assert card is not None and token is not None  # noqa: S101 - the "new" branch above
                 saved = payment_method_create(company=company, processor=processor_name, token=token, card=card)
             payment = _enrolment_record(
                 company=company, membership=membership, plan=target, method=saved, charge=charge, now=now
             )
-        except Exception:
+    except Exception:
+        if charge is not None:  # charged, but nothing of it was kept: give the money back
             processor.refund(charge_id=charge.charge_id, amount_cents=charge.amount_cents)
-            logger.exception(
-                "Enrolment of company %s failed after the charge; charge %s refunded", company.pk, charge.charge_id
-            )
-            raise
+            logger.exception("Enrolment of company %s failed after charge %s; refunded", company.pk, charge.charge_id)
+        raise
     logger.info("Company %s enrolled with %s (payment %s)", company.pk, target.code, payment.pk)
     return Enrolment(membership, target, payment)
 
