@@ -9,6 +9,7 @@ from apps.core.views import healthz
 urlpatterns = [
     path("api/v1/", include("apps.accounts.api.urls")),
     path("api/v1/toolbox/tools/", include("apps.transcripts.api.urls")),
+    path("api/", include("apps.billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

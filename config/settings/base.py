@@ -279,3 +279,37 @@ ASR_BEAM_SIZE = env_int("ASR_BEAM_SIZE", 1, minimum=1)
 TRANSCRIPT_AUDIO_MAX_BYTES = env_int("TRANSCRIPT_AUDIO_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 TRANSCRIPT_AUDIO_MAX_SECONDS = env_int("TRANSCRIPT_AUDIO_MAX_SECONDS", 3 * 60 * 60, minimum=1)
 TRANSCRIPT_IMPORT_MAX_BYTES = env_int("TRANSCRIPT_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+# --- billing ---
+# The payment processor behind apps/billing/processors ("sandbox": built in, no network, test card numbers).
+BILLING_PROCESSOR = env_str("BILLING_PROCESSOR", "sandbox")
+# A declined renewal is retried after each of these numbers of days; after the last, the plan falls back to NONE.
+try:
+    BILLING_RETRY_DAYS = [int(day) for day in env_list("BILLING_RETRY_DAYS", ["1", "3", "5"])]
+except ValueError as exc:
+    raise ImproperlyConfigured("BILLING_RETRY_DAYS must be a comma list of whole days, e.g. 1,3,5") from exc
+if any(day < 1 for day in BILLING_RETRY_DAYS):
+    raise ImproperlyConfigured("BILLING_RETRY_DAYS must be at least 1 day each")
+# The daily renewal job runs at this hour (UTC).
+BILLING_RENEWAL_HOUR_UTC = env_int("BILLING_RENEWAL_HOUR_UTC", 3, minimum=0)
+if BILLING_RENEWAL_HOUR_UTC > 23:
+    raise ImproperlyConfigured("BILLING_RENEWAL_HOUR_UTC must be between 0 and 23")
+# Idempotency keys are kept this long; an unanswered one may be taken over after the lock seconds.
+BILLING_IDEMPOTENCY_KEY_HOURS = env_int("BILLING_IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
+BILLING_IDEMPOTENCY_LOCK_SECONDS = env_int("BILLING_IDEMPOTENCY_LOCK_SECONDS", 120, minimum=1)
+# Who is emailed about membership requests (empty: every active superuser).
+BILLING_STAFF_EMAILS = env_list("BILLING_STAFF_EMAILS", [])
+# The beat schedule is extended, never replaced, so other apps can add their own entries.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "billing-renew-due-memberships": {
+        "task": "apps.billing.tasks.renew_due_memberships",
+        "schedule": crontab(hour=BILLING_RENEWAL_HOUR_UTC, minute=0),
+    },
+    "billing-purge-idempotency-keys": {
+        "task": "apps.billing.tasks.purge_idempotency_keys",
+        "schedule": crontab(hour=BILLING_RENEWAL_HOUR_UTC, minute=30),
+    },
+}

@@ -22,6 +22,7 @@ from apps.accounts.tasks import send_confirmation_email
 from apps.core.crypto import digest, digests_match
 from apps.core.exceptions import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
 from apps.core.ids import parse_uuid
+from apps.core.limits import USERS, check_limit
 
 COMPANY_FIELDS = (
     "name",
@@ -55,6 +56,16 @@ def company_create(*, name: str, plan: str = "NONE", **fields: Any) -> Company:
     if unknown:
         raise InvalidInput(f"Unknown company fields: {', '.join(sorted(unknown))}.")
     return Company.objects.create(name=name.strip(), plan=plan, **fields)
+
+
+def company_plan_set(*, company: Company, plan: str) -> Company:
+    """Put the company on a plan (billing decides when; this only records it)."""
+    if plan not in PLAN_CODES:
+        raise InvalidInput(f"Invalid plan: {plan!r}. Valid plans: {', '.join(PLAN_CODES)}.")
+    if company.plan != plan:
+        company.plan = plan
+        company.save(update_fields=["plan", "updated_at"])
+    return company
 
 
 def company_update(*, company: Company, fields: dict[str, Any]) -> Company:
@@ -278,9 +289,12 @@ def member_save(
             raise NotFound("User not found.")
         _guard_admin_rows(actor=actor, target_roles=user.roles)
     else:
-        user = User(company=company, roles=[USER])
+        user = User(company=company, roles=[USER], is_active=False)
         if not password:
             raise InvalidInput("Missing password.")
+    was_active = user.is_active
+    if isactive is None and user._state.adding:
+        isactive = True
     if roles is not None:
         roles = roles_validate(roles)
         _guard_admin_rows(actor=actor, target_roles=roles)
@@ -308,6 +322,9 @@ def member_save(
         if usemfa:
             raise InvalidInput("MFA is turned on by the user themself (users/mfa/setup, users/mfa/verify).")
         user.usemfa, user.mfa_secret, user.mfa_pending_secret = False, "", ""
+    if user.is_active and not was_active:
+        # A new or reactivated user counts against the plan's user limit (billing answers, through core).
+        check_limit(company, USERS)
     with transaction.atomic():
         is_new = user._state.adding
         user_save(user)

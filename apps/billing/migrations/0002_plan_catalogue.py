@@ -1,0 +1,111 @@
+"""The plan catalogue as first shipped (a frozen copy: later changes are made in the admin or new migrations)."""
+
+from django.db import migrations
+
+PLANS = {'NONE': {'name': 'None',
+          'program': 'none',
+          'price_cents': 0,
+          'period': 'none',
+          'self_service': False,
+          'max_users': 10,
+          'max_active_activities': 1,
+          'max_models': 3,
+          'max_inference_requests_per_month': 1000,
+          'max_tokens_per_month': 200000,
+          'max_transcription_minutes_per_month': 30,
+          'max_upload_mb': 10,
+          'sort_order': 0},
+ 'STANDARD_MONTHLY': {'name': 'Standard (monthly)',
+                      'program': 'standard',
+                      'price_cents': 1000,
+                      'period': 'month',
+                      'self_service': True,
+                      'max_users': 25,
+                      'max_active_activities': 5,
+                      'max_models': 10,
+                      'max_inference_requests_per_month': 50000,
+                      'max_tokens_per_month': 5000000,
+                      'max_transcription_minutes_per_month': 600,
+                      'max_upload_mb': 50,
+                      'sort_order': 10},
+ 'STANDARD_YEARLY': {'name': 'Standard (yearly)',
+                     'program': 'standard',
+                     'price_cents': 10000,
+                     'period': 'year',
+                     'self_service': True,
+                     'max_users': 25,
+                     'max_active_activities': 5,
+                     'max_models': 10,
+                     'max_inference_requests_per_month': 50000,
+                     'max_tokens_per_month': 5000000,
+                     'max_transcription_minutes_per_month': 600,
+                     'max_upload_mb': 50,
+                     'sort_order': 11},
+ 'PREMIUM_MONTHLY': {'name': 'Premium (monthly)',
+                     'program': 'premium',
+                     'price_cents': 4900,
+                     'period': 'month',
+                     'self_service': True,
+                     'max_users': 100,
+                     'max_active_activities': 25,
+                     'max_models': 50,
+                     'max_inference_requests_per_month': 500000,
+                     'max_tokens_per_month': 50000000,
+                     'max_transcription_minutes_per_month': 6000,
+                     'max_upload_mb': 200,
+                     'sort_order': 20},
+ 'PREMIUM_YEARLY': {'name': 'Premium (yearly)',
+                    'program': 'premium',
+                    'price_cents': 49000,
+                    'period': 'year',
+                    'self_service': True,
+                    'max_users': 100,
+                    'max_active_activities': 25,
+                    'max_models': 50,
+                    'max_inference_requests_per_month': 500000,
+                    'max_tokens_per_month': 50000000,
+                    'max_transcription_minutes_per_month': 6000,
+                    'max_upload_mb': 200,
+                    'sort_order': 21},
+ 'ENTERPRISE_MONTHLY': {'name': 'Enterprise (monthly)',
+                        'program': 'enterprise',
+                        'price_cents': 49900,
+                        'period': 'month',
+                        'self_service': False,
+                        'max_users': None,
+                        'max_active_activities': None,
+                        'max_models': None,
+                        'max_inference_requests_per_month': None,
+                        'max_tokens_per_month': None,
+                        'max_transcription_minutes_per_month': None,
+                        'max_upload_mb': 1024,
+                        'sort_order': 30},
+ 'ENTERPRISE_YEARLY': {'name': 'Enterprise (yearly)',
+                       'program': 'enterprise',
+                       'price_cents': 499000,
+                       'period': 'year',
+                       'self_service': False,
+                       'max_users': None,
+                       'max_active_activities': None,
+                       'max_models': None,
+                       'max_inference_requests_per_month': None,
+                       'max_tokens_per_month': None,
+                       'max_transcription_minutes_per_month': None,
+                       'max_upload_mb': 1024,
+                       'sort_order': 31}}
+
+
+def load_plans(apps, schema_editor):
+    Plan = apps.get_model("billing", "Plan")
+    for code, fields in PLANS.items():
+        Plan.objects.update_or_create(code=code, defaults={"currency": "usd", **fields})
+
+
+def unload_plans(apps, schema_editor):
+    apps.get_model("billing", "Plan").objects.filter(code__in=list(PLANS)).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("billing", "0001_initial")]
+
+    operations = [migrations.RunPython(load_plans, unload_plans)]
