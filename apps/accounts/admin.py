@@ -27,9 +27,10 @@ class CompanyAdmin(CompanyScopedAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        readonly = tuple(super().get_readonly_fields(request, obj))
-        # Plan and activation are the operator's (superuser's) to change, not the company's.
-        return readonly if self._is_global(request) else (*readonly, "plan", "is_active")
+        # The plan changes through billing (membership, or the operator's grant in Billing > Company plans),
+        # which keeps the membership's period and renewals in step. Activation is the operator's.
+        readonly = (*super().get_readonly_fields(request, obj), "plan")
+        return readonly if self._is_global(request) else (*readonly, "is_active")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._is_global(request)

@@ -60,16 +60,16 @@ def test_superuser_sees_every_company(superuser: User, tenant: Tenant, outsider:
     assert b"Globex" in companies.content
 
 
-def test_superuser_may_change_plan(superuser: User, outsider: Tenant) -> None:
+def test_plan_is_changed_through_billing_not_the_company_form(superuser: User, outsider: Tenant) -> None:
     client = admin_client(superuser)
     url = f"{COMPANIES}{outsider.company.pk}/change/"
-    assert b'name="plan"' in client.get(url).content
+    assert b'name="plan"' not in client.get(url).content
     response = client.post(
-        url, {"name": "Globex", "plan": "PREMIUM_MONTHLY", "is_active": "on", "bot_styles": "{}", "_save": "Save"}
+        url, {"name": "Globex Two", "plan": "PREMIUM_MONTHLY", "is_active": "on", "bot_styles": "{}", "_save": "Save"}
     )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     outsider.company.refresh_from_db()
-    assert outsider.company.plan == "PREMIUM_MONTHLY"
+    assert (outsider.company.name, outsider.company.plan) == ("Globex Two", "NONE")
 
 
 # --- Staff Company Admin --------------------------------------------------------------------

@@ -32,6 +32,7 @@ class MessageEnvelopeSerializer(serializers.Serializer):
 _ERROR_TEXT = {
     400: "Invalid input; `error` names the field.",
     401: "Missing or invalid credentials.",
+    402: "Payment declined; see `decline_code`.",
     403: "The caller's roles do not allow this.",
     404: "Unknown id, or an id of another company.",
     405: "Method not allowed.",
