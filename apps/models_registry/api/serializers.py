@@ -87,6 +87,10 @@ class DeployInputSerializer(serializers.Serializer):
 class ModelTestInputSerializer(serializers.Serializer):
     modelid = serializers.CharField()
     input = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    context = serializers.DictField(  # type: ignore[assignment]
+        required=False,
+        help_text="natural-bayes: the `slotFill` of the previous answer, to fill the slot it asked for.",
+    )
 
 
 # --- intents -----------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ urlpatterns = [
     path(P + "models/delete", views.ModelsDeleteView.as_view()),
     path(P + "models/deploy", views.ModelDeployView.as_view()),
     path(P + "model/save", views.ModelSaveView.as_view()),
+    path(P + "model/train", views.ModelTrainView.as_view()),
+    path(P + "model/test", views.ModelTestView.as_view()),
     path(P + "models/intents/get", views.IntentsGetView.as_view()),
     path(P + "models/intents/delete", views.IntentsDeleteView.as_view()),
     path(P + "models/intent/save", views.IntentSaveView.as_view()),

@@ -13,7 +13,7 @@ from apps.core.api.schema import envelope, toolbox_schema
 from apps.core.api.views import CompanyAPIView
 from apps.models_registry import selectors
 from apps.models_registry.api import serializers as s
-from apps.models_registry.services import content, models
+from apps.models_registry.services import content, inference, models, training
 
 MODEL = ["Model"]
 MODELS = ["Models"]
@@ -98,6 +98,55 @@ class ModelSaveView(RegistryView):
         data = self.validated(s.ModelSaveInputSerializer)
         model = models.model_save(company=self.company, actor=request.user, **data)
         return ok(message="Model saved successfully.", modelid=str(model.pk))
+
+
+class ModelTrainView(RegistryView):
+    @toolbox_schema(
+        summary="Train a model (a background job)",
+        description=(
+            "Queues the training and answers at once; `state`, `progress` and `error` show in models/get. "
+            "natural-bayes learns from the model's input and its intents' utterances (intents named only in "
+            "the input are created); llm indexes its data sources and vocabulary for retrieval. A failed run "
+            "leaves the previous trained version in use. 409 while a training is already queued or running; "
+            "asr models answer 400 (no speech engine on this server)."
+        ),
+        tags=MODEL,
+        request=s.ModelIdSerializer,
+        response=envelope(
+            "TrainResponse",
+            message=serializers.CharField(),
+            modelid=serializers.UUIDField(),
+            state=serializers.CharField(),
+        ),
+        errors=(400, 401, 403, 404, 409),
+    )
+    def put(self, request: Request) -> Response:
+        data = self.validated(s.ModelIdSerializer)
+        model = training.model_train(company=self.company, actor=request.user, modelid=data["modelid"])
+        return ok(message="Training started.", modelid=str(model.pk), state=model.state)
+
+
+class ModelTestView(RegistryView):
+    @toolbox_schema(
+        summary="Test a trained model with a sentence",
+        description=(
+            "natural-bayes: `output` has `score` (0..1), `intent` (null when out of scope), `language`, `response` "
+            "(the intent's answer, or the follow-up question of the first required slot still missing), "
+            "`entities` (email, url, phone, date, number, slot values, vocabulary terms) and `sentiment`, plus "
+            "NLP.js-style `utterance`, `locale`, `classifications`, `answer` and, while a required slot is missing, "
+            "`slotFill` (send it back as `context` with the next sentence to fill that slot). llm: `response` is "
+            "answered from the best passages of the model's data sources and vocabulary, with `sources` and "
+            "`passages`. 409 when the model has not been trained."
+        ),
+        tags=MODEL,
+        request=s.ModelTestInputSerializer,
+        response=envelope("ModelTestResponse", output=serializers.DictField(), result=serializers.CharField()),
+        errors=(400, 401, 403, 404, 409),
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(s.ModelTestInputSerializer)
+        output = inference.model_test(company=self.company, actor=request.user, **data)
+        return ok(output=output, result=output["response"])
 
 
 # --- intents -------------------------------------------------------------------------------------------------
