@@ -279,3 +279,5 @@ NLU_THRESHOLD = float(env_str("NLU_THRESHOLD", "0.5"))  # below this score model
 REGISTRY_KEEP_VERSIONS = env_int("REGISTRY_KEEP_VERSIONS", 3, minimum=1)  # trained versions kept per model
 REGISTRY_CACHE_MODELS = env_int("REGISTRY_CACHE_MODELS", 32, minimum=1)  # trained models kept loaded per process
 RETRIEVAL_TOP_K = env_int("RETRIEVAL_TOP_K", 4, minimum=1)
+REGISTRY_UPLOAD_MAX_BYTES = env_int("REGISTRY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)  # per file / URL
+REGISTRY_UPLOAD_MAX_FILES = env_int("REGISTRY_UPLOAD_MAX_FILES", 20, minimum=1)

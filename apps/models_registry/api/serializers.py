@@ -205,7 +205,7 @@ class VocabularySerializer(serializers.ModelSerializer):
 
 class UploadInputSerializer(serializers.Serializer):
     modelid = serializers.CharField()
-    files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False)
 
 
 # --- data sources --------------------------------------------------------------------------------------------

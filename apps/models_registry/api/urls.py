@@ -20,4 +20,9 @@ urlpatterns = [
     path(P + "models/vocabulary/get", views.VocabularyGetView.as_view()),
     path(P + "models/vocabulary/save", views.VocabularySaveView.as_view()),
     path(P + "models/vocabulary/delete", views.VocabularyDeleteView.as_view()),
+    path(P + "models/vocabulary/upload", views.VocabularyUploadView.as_view()),
+    path(P + "models/datasources/get", views.DataSourcesGetView.as_view()),
+    path(P + "models/datasources/save", views.DataSourceSaveView.as_view()),
+    path(P + "models/datasources/delete", views.DataSourceDeleteView.as_view()),
+    path(P + "models/datasources/upload", views.DataSourcesUploadView.as_view()),
 ]

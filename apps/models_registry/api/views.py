@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,7 +14,7 @@ from apps.core.api.schema import envelope, toolbox_schema
 from apps.core.api.views import CompanyAPIView
 from apps.models_registry import selectors
 from apps.models_registry.api import serializers as s
-from apps.models_registry.services import content, inference, models, training
+from apps.models_registry.services import content, datasources, inference, models, training
 
 MODEL = ["Model"]
 MODELS = ["Models"]
@@ -310,3 +311,111 @@ class VocabularyDeleteView(RegistryView):
         data = self.validated(s.VocabularyDeleteInputSerializer)
         content.vocabulary_delete(company=self.company, actor=request.user, modelid=data["modelid"], entryid=data["id"])
         return ok(message="Vocabulary deleted successfully.")
+
+
+class VocabularyUploadView(RegistryView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @toolbox_schema(
+        summary="Upload vocabulary files (doc, docx, pdf, txt): one entry per line",
+        description=(
+            "multipart/form-data with `modelid` and one or more `files`. Each line is `term: definition` (tab, "
+            "` - ` or `=` also separate them) or a bare term; terms the model has are not added again. Files are "
+            "checked by content; a file of another type, empty, damaged or over the size limit is refused with "
+            "its name, and nothing of that request is saved."
+        ),
+        tags=VOCABULARY,
+        request={"multipart/form-data": s.UploadInputSerializer},
+        response=envelope(
+            "VocabularyUploadResponse",
+            message=serializers.CharField(),
+            added=serializers.IntegerField(),
+            lines=serializers.IntegerField(),
+        ),
+        errors=(400, 401, 403, 404, 413),
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(s.UploadInputSerializer, list_fields=("files",))
+        added, lines = datasources.vocabulary_upload(company=self.company, actor=request.user, **data)
+        return ok(message="Vocabulary uploaded successfully.", added=added, lines=lines)
+
+
+# --- data sources -------------------------------------------------------------------------------------------------
+
+
+class DataSourcesGetView(RegistryView):
+    @toolbox_schema(
+        summary="A model's data sources, keyed by name",
+        description="Each has `id`, `type` (url or file), `value` (the URL or file name), `characters` of text "
+        "kept, `updated`, and `metadata` (originalname, mimetype, extension, path: the URL for url sources, "
+        "size in bytes).",
+        tags=DATASOURCES,
+        parameters=[MODELID_QUERY],
+        response=envelope("DataSourcesResponse", datasource=serializers.DictField()),
+        errors=ERRORS,
+    )
+    def get(self, request: Request) -> Response:
+        model = selectors.model_get(company=self.company, modelid=self.validated(s.ModelIdSerializer)["modelid"])
+        sources = list(selectors.datasource_list(company=self.company, model=model).defer("text"))
+        return ok(datasource=s.datasources_by_name(sources))
+
+
+class DataSourceSaveView(RegistryView):
+    @toolbox_schema(
+        summary="Add a URL data source to an llm model, or refresh it when the model has that URL",
+        description=(
+            "The page is fetched (timeout, size limit; private, loopback and link-local addresses are refused) and "
+            "its text kept: HTML is turned into text, PDF, Word and plain text are read. Train the model to "
+            "index it."
+        ),
+        tags=DATASOURCES,
+        request=s.DataSourceSaveInputSerializer,
+        response=envelope(
+            "DataSourceSaveResponse",
+            message=serializers.CharField(),
+            id=serializers.UUIDField(),
+            created=serializers.BooleanField(),
+        ),
+        errors=(400, 401, 403, 404, 502),
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(s.DataSourceSaveInputSerializer)
+        source, created = datasources.datasource_save_url(company=self.company, actor=request.user, **data)
+        return ok(message="Datasource saved successfully.", id=str(source.pk), created=created)
+
+
+class DataSourceDeleteView(RegistryView):
+    @toolbox_schema(
+        summary="Delete a data source", tags=DATASOURCES, request=s.DataSourceDeleteInputSerializer, errors=ERRORS
+    )
+    def delete(self, request: Request) -> Response:
+        data = self.validated(s.DataSourceDeleteInputSerializer)
+        datasources.datasource_delete(
+            company=self.company, actor=request.user, modelid=data["modelid"], sourceid=data["id"]
+        )
+        return ok(message="Datasource deleted successfully.")
+
+
+class DataSourcesUploadView(RegistryView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @toolbox_schema(
+        summary="Upload documents (doc, docx, pdf, txt) as data sources of an llm model",
+        description=(
+            "multipart/form-data with `modelid` and one or more `files`. Files are checked by content, not by "
+            "name; a file of another type, empty, damaged or over the size limit is refused with its name, and "
+            "nothing of that request is saved."
+        ),
+        tags=DATASOURCES,
+        request={"multipart/form-data": s.UploadInputSerializer},
+        response=envelope(
+            "DataSourcesUploadResponse",
+            message=serializers.CharField(),
+            ids=serializers.ListField(child=serializers.UUIDField()),
+        ),
+        errors=(400, 401, 403, 404, 413),
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(s.UploadInputSerializer, list_fields=("files",))
+        sources = datasources.datasources_upload(company=self.company, actor=request.user, **data)
+        return ok(message="Data Sources uploaded successfully.", ids=[str(source.pk) for source in sources])
