@@ -248,3 +248,7 @@ def datasources_by_name(sources: list[DataSource]) -> dict[str, Any]:
             key = f"{key} ({source.pk})"
         result[key] = datasource_entry(source)
     return result
+
+
+class ImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -14,7 +17,7 @@ from apps.core.api.schema import envelope, toolbox_schema
 from apps.core.api.views import CompanyAPIView
 from apps.models_registry import selectors
 from apps.models_registry.api import serializers as s
-from apps.models_registry.services import content, datasources, inference, models, training
+from apps.models_registry.services import content, datasources, inference, models, training, transfer
 
 MODEL = ["Model"]
 MODELS = ["Models"]
@@ -148,6 +151,52 @@ class ModelTestView(RegistryView):
         data = self.validated(s.ModelTestInputSerializer)
         output = inference.model_test(company=self.company, actor=request.user, **data)
         return ok(output=output, result=output["response"])
+
+
+class ModelExportView(RegistryView):
+    @toolbox_schema(
+        summary="Export a model as a ZIP (model, intents, slots, vocabulary, training data, data sources' text)",
+        description="The id goes in the path (`model/export/{modelid}`) or as `?modelid=`. The trained version is "
+        "not included: import, then train.",
+        tags=MODEL,
+        parameters=[
+            OpenApiParameter("modelid", str, OpenApiParameter.QUERY, required=False, description="The model's id.")
+        ],
+        response=OpenApiTypes.BINARY,
+        errors=ERRORS,
+    )
+    def get(self, request: Request, modelid: str | None = None) -> HttpResponse:
+        if modelid is None:
+            modelid = self.validated(s.ModelIdSerializer)["modelid"]
+        name, data = transfer.model_export(company=self.company, actor=request.user, modelid=modelid)
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+@extend_schema_view(get=extend_schema(operation_id="toolbox_tools_model_export_by_path", parameters=[]))
+class ModelExportPathView(ModelExportView):
+    """model/export/{modelid}: the same, with the id in the path."""
+
+
+class ModelImportView(RegistryView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @toolbox_schema(
+        summary="Import a model from a ZIP made by model/export (a new, untrained model in your company)",
+        description="multipart/form-data with `file`. Non-ZIP files, unexpected paths (traversal), archives "
+        "over the size limits or with suspicious compression (zip bombs) and malformed content are refused and "
+        "nothing is created.",
+        tags=MODEL,
+        request={"multipart/form-data": s.ImportInputSerializer},
+        response=envelope("ImportResponse", message=serializers.CharField(), modelid=serializers.UUIDField()),
+        errors=(400, 401, 403, 413),
+    )
+    def put(self, request: Request) -> Response:
+        upload = self.validated(s.ImportInputSerializer)["file"]
+        data = upload.read(settings.REGISTRY_IMPORT_MAX_BYTES + 1)
+        model = transfer.model_import(company=self.company, actor=request.user, data=data)
+        return ok(message="File imported successfully.", modelid=str(model.pk))
 
 
 # --- intents -------------------------------------------------------------------------------------------------

@@ -62,22 +62,19 @@ def model_test(*, company: Any, actor: Any, modelid: str, input: str, context: d
     return _llm_output(model, text)
 
 
-def _answers(model: AIModel) -> dict[str, str]:
-    answers: dict[str, str] = {}
+def _answer(model: AIModel, intent: str) -> str | None:
+    """The intent's answer: its own `answer`, else the first of the model's output for it."""
+    own = Intent.objects.for_company(model.company_id).filter(model=model, name=intent)
+    stored = next(iter(own.values_list("answer", flat=True)), "")
+    if stored.strip():
+        return stored
     for item in model.output or []:
-        if isinstance(item, dict) and isinstance(item.get("intent"), str):
+        if isinstance(item, dict) and item.get("intent") == intent:
             options = item.get("answers", [item.get("answer")])
-            first = (
-                next((a for a in options if isinstance(a, str) and a.strip()), None)
-                if isinstance(options, list)
-                else None
-            )
-            if first and item["intent"] not in answers:
-                answers[item["intent"]] = first
-    for name, answer in Intent.objects.for_company(model.company_id).filter(model=model).values_list("name", "answer"):
-        if answer.strip():
-            answers[name] = answer
-    return answers
+            for option in options if isinstance(options, list) else []:
+                if isinstance(option, str) and option.strip():
+                    return option
+    return None
 
 
 def _slot_value(slot: Slot, text: str, found: list[ent.Entity], whole_answer: bool) -> Any:
@@ -125,7 +122,7 @@ def _nlu_output(model: AIModel, text: str, context: dict[str, Any]) -> dict[str,
             filled[slot.name] = value
     entities.update(filled)
     missing = next((slot for slot in slots if slot.isrequired and slot.name not in filled), None)
-    answer = _answers(model).get(intent) if intent else None
+    answer = _answer(model, intent) if intent else None
     slot_fill = None
     if missing is not None:
         response = missing.followup

@@ -70,7 +70,14 @@ class NluModel:
 
     def __post_init__(self) -> None:
         self._synonyms = Synonyms(self.synonym_groups)
-        self._examples32 = self.examples.astype(np.float32)
+        # Laid out once for fast queries: features x intents, examples grouped by intent.
+        self._weights_t = self.nb_weights.T.tocsr()
+        self._known = np.asarray(self.nb_weights.getnnz(axis=0) > 0).ravel()
+        order = np.argsort(self.example_intent, kind="stable")
+        self._examples32 = self.examples[order].astype(np.float32)
+        grouped = self.example_intent[order]
+        self._group_starts = np.searchsorted(grouped, np.arange(len(self.intents)))
+        self._group_present = np.isin(np.arange(len(self.intents)), grouped)
 
     def prepare(self, text: str) -> str:
         return self._synonyms.apply(normalize(text))
@@ -81,14 +88,16 @@ class NluModel:
         if not prepared or not self.intents:
             return Prediction(None, 0.0, [{"intent": "None", "score": 1.0}])
         x = features([prepared])
-        seen = x.multiply(self.nb_weights.sum(0) > 0).tocsr()  # features never seen in training say nothing
-        mass = float(seen.sum())
-        nb = np.asarray((seen @ self.nb_weights.T).todense()).ravel() - mass * self.nb_norm + self.nb_prior
+        keep = self._known[x.indices]  # features never seen in training say nothing
+        columns, values = x.indices[keep], x.data[keep]
+        mass = float(values.sum())
+        seen = sparse.csr_matrix((values, columns, [0, len(columns)]), shape=x.shape)
+        nb = np.asarray((seen @ self._weights_t).todense()).ravel() - mass * self.nb_norm + self.nb_prior
         nb = (nb - nb.max()) / max(mass, 1.0)
         query = embedders.get(self.embedder).encode([prepared])[0]
         sims = self._examples32 @ query
-        best = np.full(len(self.intents), -1.0, np.float32)
-        np.maximum.at(best, self.example_intent, sims)
+        best = np.maximum.reduceat(sims, np.minimum(self._group_starts, len(sims) - 1)).astype(np.float32)
+        best[~self._group_present] = -1.0
         logits = TUNING[self.embedder][0] * nb * 10 + SIM_WEIGHT * best
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
