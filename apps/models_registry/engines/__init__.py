@@ -1,0 +1,1 @@
+"""Engines behind the registry: NLU, retrieval, answerers, language detection, speech."""

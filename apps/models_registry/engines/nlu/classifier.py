@@ -1,0 +1,222 @@
+"""The natural-bayes classifier: a sparse multinomial naive Bayes over hashed word and character n-grams,
+fused with sentence-embedding similarity to the training examples.
+
+Why both: naive Bayes on n-grams catches the model's own wording, spelling variants and typos, and stays small
+(a sparse class x feature matrix, never dense); embedding similarity recognises paraphrases written with other
+words and is what tells an out-of-scope sentence apart, since NB probabilities always sum to one over the
+known intents. The artifact is an `.npz` archive (arrays + JSON metadata), never a pickle.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from apps.models_registry.engines.nlu import embedders
+from apps.models_registry.engines.nlu.text import Synonyms, normalize
+
+FORMAT = "natural-bayes/1"
+HASH_BITS = 20
+ALPHA = 0.1
+CHAR_WEIGHT = 0.25
+SIM_WEIGHT = 12.0
+# Per embedder: the weight of naive Bayes beside similarity, the similarity at which the model is half sure a
+# sentence is in scope, and how steeply that changes (tuned on tests/data/nlu_paraphrase.json).
+TUNING = {"minilm": (0.2, 0.34, 14.0), "minilm-static": (1.0, 0.62, 14.0)}
+
+_word = HashingVectorizer(
+    analyzer="word", ngram_range=(1, 2), n_features=2**HASH_BITS, alternate_sign=False, norm=None, binary=True,
+    token_pattern=r"(?u)\b\w+\b",  # noqa: S106 - a regular expression, not a secret
+)  # fmt: skip
+_char = HashingVectorizer(
+    analyzer="char_wb", ngram_range=(2, 4), n_features=2**HASH_BITS, alternate_sign=False, norm=None, binary=True
+)
+
+
+def features(texts: list[str]) -> sparse.csr_matrix:
+    """Hashed word 1-2-grams and (down-weighted) character 2-4-grams of normalised texts."""
+    return sparse.hstack([_word.transform(texts), _char.transform(texts) * CHAR_WEIGHT], format="csr")
+
+
+@dataclass
+class Prediction:
+    intent: str | None
+    score: float
+    classifications: list[dict[str, float | str]] = field(default_factory=list)
+
+
+@dataclass
+class NluModel:
+    """A trained model: intents, NB weights, example embeddings, synonyms, thresholds."""
+
+    intents: list[str]
+    embedder: str
+    nb_weights: sparse.csr_matrix  # intents x features: log(1 + count / alpha)
+    nb_norm: np.ndarray  # per intent: log((total + alpha * V) / alpha)
+    nb_prior: np.ndarray
+    examples: np.ndarray  # example embeddings (float16)
+    example_intent: np.ndarray  # intent index of each example
+    synonym_groups: list[list[str]]
+    threshold: float
+    steepness: float
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._synonyms = Synonyms(self.synonym_groups)
+        # Laid out once for fast queries: features x intents, examples grouped by intent.
+        self._weights_t = self.nb_weights.T.tocsr()
+        self._known = np.asarray(self.nb_weights.getnnz(axis=0) > 0).ravel()
+        order = np.argsort(self.example_intent, kind="stable")
+        self._examples32 = self.examples[order].astype(np.float32)
+        grouped = self.example_intent[order]
+        self._group_starts = np.searchsorted(grouped, np.arange(len(self.intents)))
+        self._group_present = np.isin(np.arange(len(self.intents)), grouped)
+
+    def prepare(self, text: str) -> str:
+        return self._synonyms.apply(normalize(text))
+
+    def predict(self, text: str, threshold: float = 0.5) -> Prediction:
+        """The best intent (None when out of scope), a calibrated 0..1 score, and every intent's score."""
+        prepared = self.prepare(text)
+        if not prepared or not self.intents:
+            return Prediction(None, 0.0, [{"intent": "None", "score": 1.0}])
+        x = features([prepared])
+        keep = self._known[x.indices]  # features never seen in training say nothing
+        columns, values = x.indices[keep], x.data[keep]
+        mass = float(values.sum())
+        seen = sparse.csr_matrix((values, columns, [0, len(columns)]), shape=x.shape)
+        nb = np.asarray((seen @ self._weights_t).todense()).ravel() - mass * self.nb_norm + self.nb_prior
+        nb = (nb - nb.max()) / max(mass, 1.0)
+        query = embedders.get(self.embedder).encode([prepared])[0]
+        sims = self._examples32 @ query
+        best = np.maximum.reduceat(sims, np.minimum(self._group_starts, len(sims) - 1)).astype(np.float32)
+        best[~self._group_present] = -1.0
+        logits = TUNING[self.embedder][0] * nb * 10 + SIM_WEIGHT * best
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        top = int(probs.argmax())
+        in_scope = 1.0 / (1.0 + math.exp(-self.steepness * (float(best[top]) - self.threshold)))
+        score = float(in_scope * (0.5 + 0.5 * probs[top]))
+        order = np.argsort(-probs)
+        classifications: list[dict[str, float | str]] = [
+            {"intent": self.intents[i], "score": round(float(probs[i] * in_scope), 4)} for i in order
+        ]
+        classifications.append({"intent": "None", "score": round(1.0 - in_scope, 4)})
+        classifications.sort(key=lambda item: -float(item["score"]))
+        intent = self.intents[top] if score >= threshold else None
+        return Prediction(intent, round(score, 4), classifications)
+
+    # --- storage --------------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        meta = {
+            "format": FORMAT,
+            "intents": self.intents,
+            "embedder": self.embedder,
+            "synonym_groups": self.synonym_groups,
+            "threshold": self.threshold,
+            "steepness": self.steepness,
+            "metrics": self.metrics,
+            "shape": list(self.nb_weights.shape),
+        }
+        buffer = io.BytesIO()
+        weights = self.nb_weights.tocsr()
+        np.savez_compressed(
+            buffer,
+            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+            nb_data=weights.data.astype(np.float16),
+            nb_indices=weights.indices.astype(np.int32),
+            nb_indptr=weights.indptr.astype(np.int64),
+            nb_norm=self.nb_norm,
+            nb_prior=self.nb_prior,
+            examples=self.examples,
+            example_intent=self.example_intent,
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> NluModel:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+            meta = json.loads(arrays["meta"].tobytes().decode())
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"Unknown artifact format {meta.get('format')!r}.")
+            weights = sparse.csr_matrix(
+                (arrays["nb_data"].astype(np.float32), arrays["nb_indices"], arrays["nb_indptr"]),
+                shape=tuple(meta["shape"]),
+            )
+            return cls(
+                intents=meta["intents"],
+                embedder=meta["embedder"],
+                nb_weights=weights,
+                nb_norm=arrays["nb_norm"],
+                nb_prior=arrays["nb_prior"],
+                examples=arrays["examples"],
+                example_intent=arrays["example_intent"],
+                synonym_groups=meta["synonym_groups"],
+                threshold=meta["threshold"],
+                steepness=meta["steepness"],
+                metrics=meta["metrics"],
+            )
+
+
+def train(
+    examples: list[tuple[str, str]],
+    *,
+    synonym_terms: list[str] = (),  # type: ignore[assignment]
+    contextual_max_examples: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> NluModel:
+    """Train on (intent, utterance) pairs; the contextual encoder is used up to `contextual_max_examples`."""
+    synonyms = Synonyms.from_terms(list(synonym_terms))
+    intents = sorted({intent for intent, _ in examples})
+    if not intents:
+        raise ValueError("There are no training examples: add utterances to the model's input or its intents.")
+    index = {intent: i for i, intent in enumerate(intents)}
+    seen: set[tuple[str, str]] = set()
+    texts: list[str] = []
+    labels: list[int] = []
+    for intent, utterance in examples:
+        prepared = synonyms.apply(normalize(utterance))
+        if prepared and (intent, prepared) not in seen:
+            seen.add((intent, prepared))
+            texts.append(prepared)
+            labels.append(index[intent])
+    if progress:
+        progress(10)
+    x = features(texts)
+    y = sparse.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(len(intents), len(texts)))
+    counts = (y @ x).tocsr()  # intents x features, sparse
+    vocabulary_size = max(int((counts.sum(0) > 0).sum()), 1)
+    totals = np.asarray(counts.sum(1)).ravel()
+    weights = counts.copy()
+    weights.data = np.log1p(weights.data / ALPHA).astype(np.float32)
+    norm = np.log((totals + ALPHA * vocabulary_size) / ALPHA).astype(np.float32)
+    class_sizes = np.bincount(labels, minlength=len(intents)).astype(np.float32)
+    prior = np.log(class_sizes / class_sizes.sum()).astype(np.float32)
+    if progress:
+        progress(40)
+    embedder_name = "minilm" if len(texts) <= contextual_max_examples else "minilm-static"
+    vectors = embedders.get(embedder_name).encode(texts)
+    if progress:
+        progress(90)
+    _, threshold, steepness = TUNING[embedder_name]
+    return NluModel(
+        intents=intents,
+        embedder=embedder_name,
+        nb_weights=weights.astype(np.float32),
+        nb_norm=norm,
+        nb_prior=prior,
+        examples=vectors.astype(np.float16),
+        example_intent=np.asarray(labels, np.int32),
+        synonym_groups=synonyms.groups,
+        threshold=threshold,
+        steepness=steepness,
+        metrics={"examples": len(texts), "intents": len(intents), "features": int(weights.nnz)},
+    )

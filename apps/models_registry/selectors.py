@@ -1,0 +1,60 @@
+"""Reads of the registry, always scoped to the caller's company."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.core.exceptions import NotFound
+from apps.core.ids import parse_uuid
+from apps.models_registry.models import AIModel, DataSource, Intent, ModelArtifact, Slot, VocabularyEntry
+
+MODEL_NOT_FOUND = "Model not found."
+
+
+def model_list(*, company: Any) -> QuerySet[AIModel]:
+    """The company's models, oldest first."""
+    return AIModel.objects.for_company(company)
+
+
+def model_get(*, company: Any, modelid: Any, for_update: bool = False) -> AIModel:
+    """One model of the company; unknown, malformed and other companies' ids are all 'not found'."""
+    pk = parse_uuid(modelid)
+    queryset = AIModel.objects.for_company(company)
+    if for_update:
+        queryset = queryset.select_for_update()
+    model = queryset.filter(pk=pk).first() if pk else None
+    if model is None:
+        raise NotFound(MODEL_NOT_FOUND)
+    return model
+
+
+def intent_list(*, company: Any, model: AIModel) -> QuerySet[Intent]:
+    return Intent.objects.for_company(company).filter(model=model)
+
+
+def slot_list(*, company: Any, model: AIModel) -> QuerySet[Slot]:
+    return Slot.objects.for_company(company).filter(model=model)
+
+
+def slot_get_by_name(*, company: Any, model: AIModel, name: str) -> Slot:
+    slot = slot_list(company=company, model=model).filter(name=name).first()
+    if slot is None:
+        raise NotFound("Slot not found.")
+    return slot
+
+
+def vocabulary_list(*, company: Any, model: AIModel) -> QuerySet[VocabularyEntry]:
+    return VocabularyEntry.objects.for_company(company).filter(model=model)
+
+
+def datasource_list(*, company: Any, model: AIModel) -> QuerySet[DataSource]:
+    return DataSource.objects.for_company(company).filter(model=model)
+
+
+def artifact_current(*, model: AIModel) -> ModelArtifact | None:
+    """The artifact of the version in use, or None when the model was never trained."""
+    if not model.version:
+        return None
+    return ModelArtifact.objects.for_company(model.company_id).filter(model=model, version=model.version).first()

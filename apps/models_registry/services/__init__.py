@@ -1,0 +1,1 @@
+"""Writes of the registry, split by sub-domain."""

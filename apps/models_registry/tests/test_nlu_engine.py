@@ -1,0 +1,81 @@
+"""The NLU engine itself: paraphrase accuracy and out-of-scope rejection on a hard set, storage, synonyms, size."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from apps.models_registry.engines.nlu import classifier
+from apps.models_registry.engines.nlu.entities import builtin_entities
+
+DATA = json.loads((Path(__file__).resolve().parents[3] / "tests" / "data" / "nlu_paraphrase.json").read_text())
+EXAMPLES = [(intent, u) for intent, utterances in DATA["train"].items() for u in utterances]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return classifier.NluModel.from_bytes(classifier.train(EXAMPLES).to_bytes())
+
+
+def test_unseen_paraphrases_and_out_of_scope(trained):
+    tests = [(intent, u) for intent, utterances in DATA["test"].items() for u in utterances]
+    assert len(tests) == 60 and not {u for _, u in tests} & {u for _, u in EXAMPLES}
+    accuracy = sum(trained.predict(u).intent == intent for intent, u in tests) / len(tests)
+    rejected = sum(trained.predict(u).intent is None for u in DATA["out_of_scope"]) / len(DATA["out_of_scope"])
+    assert accuracy >= 0.8, accuracy
+    assert rejected >= 0.8, rejected
+
+
+def test_synonyms_from_vocabulary():
+    examples = [
+        ("cash", "I want a refund"),
+        ("cash", "give my refund"),
+        ("ship", "where is the parcel"),
+        ("ship", "parcel status"),
+    ]
+    plain = classifier.train(examples, contextual_max_examples=0)
+    with_synonyms = classifier.train(examples, synonym_terms=["refund|zorblax"], contextual_max_examples=0)
+    assert with_synonyms.prepare("Zorblax now") == "refund now"
+    assert with_synonyms.predict("zorblax zorblax", threshold=0).intent == "cash"
+    assert plain.prepare("Zorblax now") == "zorblax now"
+
+
+def test_model_is_sparse_and_round_trips():
+    examples = [(f"intent{i}", f"utterance number {i} about topic {i * 7}") for i in range(300)]
+    model = classifier.train(examples, contextual_max_examples=0)
+    blob = model.to_bytes()
+    assert len(blob) < 2_000_000
+    loaded = classifier.NluModel.from_bytes(blob)
+    assert loaded.intents == model.intents and loaded.embedder == "minilm-static"
+    assert loaded.predict("utterance number 42 about topic 294", threshold=0).intent == "intent42"
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(json.dumps({"format": "natural-bayes/9"}).encode(), dtype=np.uint8))
+    with pytest.raises(ValueError, match="Unknown artifact format"):
+        classifier.NluModel.from_bytes(buffer.getvalue())
+
+
+def test_nothing_to_train():
+    with pytest.raises(ValueError):
+        classifier.train([])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("write to Ann@Example.org", [("email", "ann@example.org")]),
+        ("see www.example.com/x.", [("url", "www.example.com/x")]),
+        ("call (020) 555-1234 now", [("phone", "0205551234")]),
+        ("on 2027-02-30 or 31/12/2026", [("date", "2026-12-31")]),
+        ("March 3rd 2027 and tomorrow", [("date", "2027-03-03"), ("date", "2026-11-24")]),
+        ("I need 2.5 kg and twelve eggs", [("number", 2.5), ("number", 12)]),
+        ("nothing here", []),
+    ],
+)
+def test_builtin_entities(text, expected):
+    found = [(e.entity, e.value) for e in builtin_entities(text, date(2026, 11, 23))]
+    assert found == expected
