@@ -214,6 +214,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several apps have a `state` choice set; each gets a name of its own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TranscriptStateEnum": "apps.transcripts.models.Transcript.State",
+        "TrainingStateEnum": "apps.models_registry.models.TrainingState",
+    },
 }
 
 # --- Email -------------------------------------------------------------------------
