@@ -266,3 +266,9 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- activities, actors, notes, automations ---
+INSTALLED_APPS += ["apps.notes"]  # after every app that registers record kinds (see apps/core/records.py)
+# Active activities a company may have until billing's plans say otherwise; per company in ActivitySettings.
+ACTIVITY_ACTIVE_LIMIT_DEFAULT = env_int("ACTIVITY_ACTIVE_LIMIT_DEFAULT", 10, minimum=0)
+ACTOR_MAX_PERSONAS = env_int("ACTOR_MAX_PERSONAS", 50, minimum=1)
