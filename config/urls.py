@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("apps.activities.api.urls")),
     path("api/v1/", include("apps.actors.api.urls")),
     path("api/v1/", include("apps.notes.api.urls")),
+    path("api/v1/", include("apps.automations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -272,3 +272,26 @@ INSTALLED_APPS += ["apps.notes"]  # after every app that registers record kinds 
 # Active activities a company may have until billing's plans say otherwise; per company in ActivitySettings.
 ACTIVITY_ACTIVE_LIMIT_DEFAULT = env_int("ACTIVITY_ACTIVE_LIMIT_DEFAULT", 10, minimum=0)
 ACTOR_MAX_PERSONAS = env_int("ACTOR_MAX_PERSONAS", 50, minimum=1)
+# Automations: operator and run time limits (seconds), leases of running runs, retention, sizes.
+AUTOMATION_OPERATOR_TIMEOUT_SECONDS = env_int("AUTOMATION_OPERATOR_TIMEOUT_SECONDS", 30, minimum=1)
+AUTOMATION_OPERATOR_MAX_TIMEOUT_SECONDS = env_int("AUTOMATION_OPERATOR_MAX_TIMEOUT_SECONDS", 600, minimum=1)
+AUTOMATION_RUN_TIME_LIMIT_SECONDS = env_int("AUTOMATION_RUN_TIME_LIMIT_SECONDS", 900, minimum=1)
+AUTOMATION_RUN_MAX_TIME_LIMIT_SECONDS = env_int("AUTOMATION_RUN_MAX_TIME_LIMIT_SECONDS", 3600, minimum=1)
+AUTOMATION_LEASE_GRACE_SECONDS = env_int("AUTOMATION_LEASE_GRACE_SECONDS", 30, minimum=0)
+AUTOMATION_REQUEUE_SECONDS = env_int("AUTOMATION_REQUEUE_SECONDS", 300, minimum=0)
+AUTOMATION_RUN_RETENTION_DAYS = env_int("AUTOMATION_RUN_RETENTION_DAYS", 30, minimum=1)
+AUTOMATION_DELAY_MAX_SECONDS = env_int("AUTOMATION_DELAY_MAX_SECONDS", 300, minimum=0)
+AUTOMATION_HTTP_MAX_BYTES = env_int("AUTOMATION_HTTP_MAX_BYTES", 1024 * 1024, minimum=1024)
+AUTOMATION_OUTPUT_MAX_BYTES = env_int("AUTOMATION_OUTPUT_MAX_BYTES", 256 * 1024, minimum=1024)
+AUTOMATION_MAX_NODES = env_int("AUTOMATION_MAX_NODES", 100, minimum=1)
+AUTOMATION_EMAIL_MAX_RECIPIENTS = env_int("AUTOMATION_EMAIL_MAX_RECIPIENTS", 10, minimum=1)
+AUTOMATION_EVENTS_SHOWN = env_int("AUTOMATION_EVENTS_SHOWN", 50, minimum=1)
+# Where trigger URLs point (e.g. https://toolbox.example.com); empty: the host of the request that shows them.
+AUTOMATION_TRIGGER_BASE_URL = env_str("AUTOMATION_TRIGGER_BASE_URL").rstrip("/")
+# Beat entries are merged, so other apps' blocks can add theirs the same way.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "automations-schedules": {"task": "apps.automations.tasks.automation_schedules_tick", "schedule": 60.0},
+    "automations-recover": {"task": "apps.automations.tasks.automation_runs_recover", "schedule": 60.0},
+    "automations-prune": {"task": "apps.automations.tasks.automation_runs_prune", "schedule": 3600.0},
+}
