@@ -168,7 +168,10 @@ def _execute(node: Node, run: AutomationRun, scope: dict[str, Any], timeout: flo
     except templates.TemplateFailure as exc:
         explanation = f"Template error: {exc}"
     except OperatorTimeout:
-        explanation = f"The operator did not finish within its time limit of {timeout:g} s."
+        if timeout < node.timeout:
+            explanation = f"The operator did not finish within the time left to the run ({timeout:.3g} s)."
+        else:
+            explanation = f"The operator did not finish within its time limit of {timeout:g} s."
     except Exception:
         logger.exception("Operator %s (%s) of run %s failed unexpectedly", node.id, node.type, run.pk)
         explanation = "The operator failed unexpectedly; the error has been logged."

@@ -31,7 +31,16 @@ def _tojson(value: Any) -> str:
     return json.dumps(json_value(value), ensure_ascii=False)
 
 
-_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+class FlowSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, where `input.items` means the key `items` of a JSON object before the dict method."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_env = FlowSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _env.filters["tojson"] = _tojson
 _env.filters["fromjson"] = json.loads
 
