@@ -7,6 +7,10 @@ update conditional on its token. A worker that dies leaves a lease that expires;
 delivery (the broker's, a retry, or the recovery sweep) claims the run and resumes after the last
 saved operator. An operator in flight when its worker died runs again (at least once), the run
 completes once. A cancelled run fails every later conditional update, so its worker stops.
+
+Pure operators (transform, condition: nothing happens outside the run) are not preceded by a
+save while the lease still covers their time limit: the claim's lease covers the longest of
+them, so a flow of pure operators costs one write to claim and one to finish.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.automations.engine import operators, templates
@@ -46,24 +51,52 @@ def _grace() -> timedelta:
 
 
 def _claim(run_id: Any) -> tuple[AutomationRun, str] | None:
-    """Take the run's lease; None when the run is finished (or unknown), RunBusy when another worker has it."""
+    """Take the run's lease; None when the run is finished (or unknown), RunBusy when another worker has it.
+
+    The lease first covers the longest pure operator of the flow (see the module's docstring). The
+    conditional update is the claim: of two workers reading the same free run, one updates it.
+    """
+    # A job is addressed by id alone: it is the row's own state that it works on.
+    run = AutomationRun.objects.select_related("automation", "company").filter(pk=run_id).first()
+    if run is None or run.status != RUNNING:
+        return None
     now = timezone.now()
-    with transaction.atomic():
-        # A job is addressed by id alone: it is the row's own state that it works on.
-        run = (
-            AutomationRun.objects.select_for_update(of=("self",))
-            .select_related("automation", "company")
-            .filter(pk=run_id)
-            .first()
-        )
-        if run is None or run.status != RUNNING:
-            return None
-        if run.lease_token and run.lease_until and run.lease_until > now:
-            raise RunBusy((run.lease_until - now).total_seconds())
-        token = uuid.uuid4().hex
-        run.lease_token, run.lease_until, run.attempts = token, now + _grace(), run.attempts + 1
-        run.save(update_fields=["lease_token", "lease_until", "attempts", "updated_at"])
+    if run.lease_token and run.lease_until and run.lease_until > now:
+        raise RunBusy((run.lease_until - now).total_seconds())
+    token = uuid.uuid4().hex
+    lease = min(now + _grace() + timedelta(seconds=_longest_pure_timeout(run.flow)), run.deadline + _grace())
+    claimed = (
+        AutomationRun.objects.filter(pk=run.pk, status=RUNNING, lease_token=run.lease_token)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(lease_token=token, lease_until=lease, attempts=F("attempts") + 1, updated_at=now)
+    )
+    if not claimed:
+        _claim_lost(run_id)
+        return None
+    run.lease_token, run.lease_until, run.attempts = token, lease, run.attempts + 1
     return run, token
+
+
+def _claim_lost(run_id: Any) -> None:
+    """Another worker claimed the run between our read and our update."""
+    current = AutomationRun.objects.filter(pk=run_id).values("status", "lease_until").first()
+    if current is None or current["status"] != RUNNING:
+        return None
+    remaining = (current["lease_until"] - timezone.now()).total_seconds() if current["lease_until"] else 1.0
+    raise RunBusy(max(remaining, 1.0))
+
+
+def _longest_pure_timeout(raw_flow: Any) -> float:
+    try:
+        nodes = parse_flow(raw_flow).nodes
+    except FlowInvalid:
+        return 0.0
+    return max((node.timeout for node in nodes if _is_pure(node)), default=0.0)
+
+
+def _is_pure(node: Node) -> bool:
+    operator = operators.get(node.type)
+    return bool(operator is not None and operator.pure)
 
 
 def _progress(run: AutomationRun, token: str, history: list[dict[str, Any]], node_id: str, lease: float) -> bool:
@@ -207,6 +240,7 @@ def run_execute(*, run_id: Any) -> None:
     if claimed is None:
         return
     run, token = claimed
+    lease_until = run.lease_until or timezone.now()
     history: list[dict[str, Any]] = list(run.operator_history)
     try:
         flow = parse_flow(run.flow)
@@ -226,8 +260,11 @@ def run_execute(*, run_id: Any) -> None:
             _finish(run, token, AutomationRun.Status.FAILED, explanation, history)
             return
         timeout = min(node.timeout, left)
-        if not _progress(run, token, history, node.id, timeout):
-            return  # cancelled, or another worker took the run over
+        covered = _is_pure(node) and lease_until - timezone.now() >= timedelta(seconds=timeout)
+        if not covered:
+            if not _progress(run, token, history, node.id, timeout):
+                return  # cancelled, or another worker took the run over
+            lease_until = timezone.now() + timedelta(seconds=timeout) + _grace()
         entry = _execute(node, run, scope, timeout)
         history.append(entry)
         done[node.id] = entry

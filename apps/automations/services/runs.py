@@ -36,19 +36,20 @@ def run_start(*, automation: Automation, mode: str, input: Any) -> AutomationRun
         raise InvalidInput(str(exc)) from exc
     limit = flow.time_limit or settings.AUTOMATION_RUN_TIME_LIMIT_SECONDS
     now = timezone.now()
-    with transaction.atomic():
-        run = AutomationRun.objects.create(
-            company_id=automation.company_id,
-            automation=automation,
-            mode=mode,
-            status=RUNNING,
-            started_at=now,
-            deadline=now + timedelta(seconds=limit),
-            input=input if input is not None else {},
-            flow=automation.flow,
-            enqueued_at=now,
-        )
-        transaction.on_commit(lambda: _enqueue(run.pk))
+    run = AutomationRun.objects.create(
+        company_id=automation.company_id,
+        automation=automation,
+        mode=mode,
+        status=RUNNING,
+        started_at=now,
+        deadline=now + timedelta(seconds=limit),
+        input=input if input is not None else {},
+        flow=automation.flow,
+        enqueued_at=now,
+    )
+    # Queued once the caller's transaction commits (at once outside one); a lost job is queued
+    # again by runs_recover.
+    transaction.on_commit(partial(_enqueue, run.pk))
     return run
 
 

@@ -90,6 +90,11 @@ class Operator(Protocol):
     def templated(self) -> tuple[str, ...]:
         """Settings that are templates (checked on save); the rest are plain values."""
 
+    @property
+    def pure(self) -> bool:
+        """True when running it again has no effect outside the run (no request, mail or write), so the
+        runner need not save progress before it."""
+
     def check(self, settings: dict[str, Any]) -> None:
         """Refuse bad settings with ValueError (the message names the setting)."""
 

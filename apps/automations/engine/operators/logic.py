@@ -18,6 +18,7 @@ class BuiltinOperator:
     required: ClassVar[tuple[str, ...]] = ()
     optional: ClassVar[tuple[str, ...]] = ()
     templated: ClassVar[tuple[str, ...]] = ()
+    pure: ClassVar[bool] = False
 
     def check(self, settings: dict[str, Any]) -> None:
         return None
@@ -38,6 +39,7 @@ class ConditionOperator(BuiltinOperator):
         'the outgoing edges whose `when` is "true" or "false" accordingly (edges without `when` always).'
     )
     required = ("expression",)
+    pure = True
 
     def check(self, settings: dict[str, Any]) -> None:
         expression = settings["expression"]
@@ -64,6 +66,7 @@ class TransformOperator(BuiltinOperator):
     )
     required = ("value",)
     templated = ("value",)
+    pure = True
 
     def run(self, step: Step) -> Outcome:
         value = step.render(step.settings["value"])
