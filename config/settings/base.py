@@ -295,3 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     "automations-recover": {"task": "apps.automations.tasks.automation_runs_recover", "schedule": 60.0},
     "automations-prune": {"task": "apps.automations.tasks.automation_runs_prune", "schedule": 3600.0},
 }
+# Celery's Django fixup closes the database connection around every task unless this is set: with
+# it, connections are kept and config/celery.py closes only unusable or expired ones (CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+# Messages a worker reserves ahead; 1 suits long jobs. A worker dedicated to automation runs
+# (`-Q` routing or its own host) does better with more (see the README's automation benchmark).
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
+    "CELERY_WORKER_PREFETCH_MULTIPLIER", CELERY_WORKER_PREFETCH_MULTIPLIER, minimum=1
+)
