@@ -217,3 +217,15 @@ def test_delete_is_all_or_nothing_and_cannot_reach_another_company(tenant, outsi
     assert_envelope_error(anon.delete(DELETE, payload, format="json"), 401)
     assert_envelope_error(tenant.user.client.delete(DELETE, payload, format="json"), 403)
     assert Activity.objects.count() == 2
+
+
+def test_system_prompt_for_a_chat_with_an_activity(tenant, outsider):
+    from apps.activities.selectors import activity_system_prompt
+    from apps.core.exceptions import NotFound
+
+    activity = ActivityFactory(company=tenant.company, name="Intake", description="Collects details.", prompt="Ask.")
+    assert activity_system_prompt(company=tenant.company, activity_id=activity.pk) == (
+        "Activity: Intake.\n\nCollects details.\n\nAsk."
+    )
+    with pytest.raises(NotFound):
+        activity_system_prompt(company=outsider.company, activity_id=activity.pk)
