@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -95,12 +96,16 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def render_text(source: str, scope: dict[str, Any], *, seconds: float) -> str:
-    """Render a template to text, within `seconds`."""
+def _left(deadline: float) -> float:
+    return deadline - time.monotonic()
+
+
+def render_text(source: str, scope: dict[str, Any], *, deadline: float) -> str:
+    """Render a template to text, by `deadline` (a time.monotonic() value)."""
     if "{{" not in source and "{%" not in source and "{#" not in source:
         return source
     try:
-        with time_limit(seconds):
+        with time_limit(_left(deadline)):
             text = _compiled_template(source).render(scope)
     except TemplateError as exc:
         raise TemplateFailure(_describe(exc)) from exc
@@ -111,10 +116,10 @@ def render_text(source: str, scope: dict[str, Any], *, seconds: float) -> str:
     return str(text)
 
 
-def evaluate(expression: str, scope: dict[str, Any], *, seconds: float) -> Any:
-    """The value of an expression, within `seconds`; an undefined name is an error."""
+def evaluate(expression: str, scope: dict[str, Any], *, deadline: float) -> Any:
+    """The value of an expression, by `deadline`; an undefined name is an error."""
     try:
-        with time_limit(seconds):
+        with time_limit(_left(deadline)):
             value = _compiled_expression(expression)(**scope)
             return json_value(value)
     except TemplateError as exc:
@@ -123,17 +128,17 @@ def evaluate(expression: str, scope: dict[str, Any], *, seconds: float) -> Any:
         raise TemplateFailure(f"{exc.__class__.__name__}: {exc}") from exc
 
 
-def render_value(value: Any, scope: dict[str, Any], *, seconds: float) -> Any:
+def render_value(value: Any, scope: dict[str, Any], *, deadline: float) -> Any:
     """Render every string in a JSON value; a string that is one `{{ expression }}` keeps the value's type."""
     if isinstance(value, str):
         match = _SINGLE_EXPRESSION.match(value)
         if match:
-            return evaluate(match.group("expr"), scope, seconds=seconds)
-        return render_text(value, scope, seconds=seconds)
+            return evaluate(match.group("expr"), scope, deadline=deadline)
+        return render_text(value, scope, deadline=deadline)
     if isinstance(value, dict):
-        return {key: render_value(item, scope, seconds=seconds) for key, item in value.items()}
+        return {key: render_value(item, scope, deadline=deadline) for key, item in value.items()}
     if isinstance(value, list):
-        return [render_value(item, scope, seconds=seconds) for item in value]
+        return [render_value(item, scope, deadline=deadline) for item in value]
     return value
 
 

@@ -58,6 +58,7 @@ def save(client, flow):
             {"nodes": [node("h", "http_request", url="http://x", method="BREW")]},
             "node 'h' (http_request): the setting 'method'",
         ),
+        ({"nodes": [node("h", "http_request", url="http://x", body="b")]}, "node 'h' (http_request): a GET request"),
         ({"nodes": [node("t", "transform", value=1, timeout=0)]}, "node 't' (transform): `timeout`"),
         ({"nodes": [node("t", "transform", value=1, continue_on_error="yes")]}, "`continue_on_error`"),
         ({"nodes": "all of them"}, "`nodes` and `edges` must be lists"),

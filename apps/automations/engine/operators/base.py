@@ -55,7 +55,7 @@ class Step:
 
     def render(self, value: Any) -> Any:
         """Render the templates in a settings value (strings, lists and objects)."""
-        return templates.render_value(value, self.scope, seconds=self.remaining())
+        return templates.render_value(value, self.scope, deadline=self.deadline)
 
     def render_text(self, value: Any) -> str:
         """Render a template to text."""
@@ -64,7 +64,7 @@ class Step:
 
     def evaluate(self, expression: str) -> Any:
         """The value of a template expression."""
-        return templates.evaluate(expression, self.scope, seconds=self.remaining())
+        return templates.evaluate(expression, self.scope, deadline=self.deadline)
 
 
 class Operator(Protocol):

@@ -39,6 +39,8 @@ class HttpRequestOperator(BuiltinOperator):
         method = settings.get("method", "GET")
         if not isinstance(method, str) or method.upper() not in METHODS:
             raise ValueError(f"the setting 'method' must be one of {', '.join(METHODS)}")
+        if "body" in settings and method.upper() in ("GET", "HEAD"):
+            raise ValueError(f"a {method.upper()} request has no body; use POST, PUT, PATCH or DELETE")
         headers = settings.get("headers", {})
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             raise ValueError("the setting 'headers' must be an object of strings")
@@ -52,7 +54,7 @@ class HttpRequestOperator(BuiltinOperator):
         headers = {str(k): step.render_text(v) for k, v in (settings.get("headers") or {}).items()}
         body: bytes | None = None
         shown_body: Any = None
-        if "body" in settings and method not in ("GET", "HEAD"):
+        if "body" in settings:
             raw = settings["body"]
             if isinstance(raw, str):
                 shown_body = step.render_text(raw)
