@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("AUTOMATION_TRIGGER_RATE", "")  # the benchmark triggers one URL as fast as it can
 
 FLOW = {
     "nodes": [

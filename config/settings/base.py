@@ -288,6 +288,8 @@ AUTOMATION_EMAIL_MAX_RECIPIENTS = env_int("AUTOMATION_EMAIL_MAX_RECIPIENTS", 10,
 AUTOMATION_EVENTS_SHOWN = env_int("AUTOMATION_EVENTS_SHOWN", 50, minimum=1)
 # Where trigger URLs point (e.g. https://toolbox.example.com); empty: the host of the request that shows them.
 AUTOMATION_TRIGGER_BASE_URL = env_str("AUTOMATION_TRIGGER_BASE_URL").rstrip("/")
+# Requests one trigger URL takes (DRF rate: "600/min", "20/s"); empty: no limit.
+AUTOMATION_TRIGGER_RATE = env_str("AUTOMATION_TRIGGER_RATE", "600/min")
 # Beat entries are merged, so other apps' blocks can add theirs the same way.
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 
 from apps.accounts.roles import AUTOMATION_MANAGER, COMPANY_ADMIN
 from apps.automations import selectors
@@ -234,14 +236,28 @@ class AutomationsDeleteView(CompanyAPIView):
         return ok(message="Automations deleted successfully.")
 
 
+class TriggerThrottle(SimpleRateThrottle):
+    """Requests per trigger URL (AUTOMATION_TRIGGER_RATE, e.g. "600/min"; empty: no limit), counted in the cache."""
+
+    def get_rate(self) -> str | None:
+        return settings.AUTOMATION_TRIGGER_RATE or None
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        secret = view.kwargs.get("secret", "")
+        return f"automation-trigger:{automations.trigger_digest(secret)}" if secret else None
+
+
 class TriggerView(PublicAPIView):
     """The secret trigger URL: the secret is the credential."""
+
+    throttle_classes = [TriggerThrottle]
 
     @extend_schema(
         summary="Start a run through an automation's trigger URL",
         description=(
             "The JSON body (any JSON value; empty: `{}`) becomes the run's `input`. Answers 202 with the run id "
-            "at once. An inactive automation answers 409; an unknown or rotated URL 404."
+            "at once. An inactive automation answers 409; an unknown or rotated URL 404; more requests than "
+            "AUTOMATION_TRIGGER_RATE to one URL answer 429 with Retry-After."
         ),
         tags=TAGS,
         request={"application/json": {"description": "The run's input."}},
@@ -249,6 +265,7 @@ class TriggerView(PublicAPIView):
             202: RunStartedEnvelope,
             404: OpenApiResponse(ErrorEnvelopeSerializer, description="Unknown trigger URL."),
             409: OpenApiResponse(ErrorEnvelopeSerializer, description="The automation is not active."),
+            429: OpenApiResponse(ErrorEnvelopeSerializer, description="Too many requests to this trigger URL."),
         },
         auth=[],
     )

@@ -282,3 +282,21 @@ def test_rotate_failures(tenant, outsider, anon):
     assert_envelope_error(tenant.user.client.post(ROTATE, {"automationid": str(theirs.pk)}, format="json"), 403)
     theirs.refresh_from_db()
     assert theirs.trigger_digest == before
+
+
+def test_a_trigger_url_is_rate_limited(tenant, anon, settings):
+    settings.AUTOMATION_TRIGGER_RATE = "2/min"
+    automation = make_automation(tenant.company, FLOW)
+    other = make_automation(tenant.company, FLOW)
+
+    def url(item):
+        shown = assert_ok(tenant.admin.client.get(GET, {"automationid": str(item.pk)}))["automation"]["trigger_url"]
+        return trigger_path(shown)
+
+    for _ in range(2):
+        assert_ok(anon.post(url(automation), {"n": 1}, format="json"), status=202)
+    limited = anon.post(url(automation), {"n": 1}, format="json")
+    assert_envelope_error(limited, 429)
+    assert int(limited["Retry-After"]) > 0
+    assert_ok(anon.post(url(other), {"n": 1}, format="json"), status=202)
+    assert AutomationRun.objects.count() == 3
