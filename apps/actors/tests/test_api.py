@@ -127,3 +127,11 @@ def test_system_prompt_for_a_chat_with_an_actor_and_persona(tenant, outsider):
         actor_system_prompt(company=tenant.company, actor_id=actor.pk, persona="Ninja")
     with pytest.raises(NotFound):
         actor_system_prompt(company=outsider.company, actor_id=actor.pk)
+
+
+def test_save_needs_the_actor_manager_role(tenant, anon):
+    assert_envelope_error(anon.post(SAVE, NEW, format="json"), 401)
+    assert_envelope_error(tenant.user.client.post(SAVE, NEW, format="json"), 403)
+    assert_envelope_error(tenant.member([ACTIVITY_MANAGER]).client.post(SAVE, NEW, format="json"), 403)
+    assert not Actor.objects.exists()
+    assert_ok(tenant.key_client().post(SAVE, NEW, format="json"))

@@ -300,3 +300,43 @@ def test_a_trigger_url_is_rate_limited(tenant, anon, settings):
     assert int(limited["Retry-After"]) > 0
     assert_ok(anon.post(url(other), {"n": 1}, format="json"), status=202)
     assert AutomationRun.objects.count() == 3
+
+
+# --- every endpoint: anonymous 401, another role 403, another company's ids 404, the role may -------------
+
+
+def _calls(automation, run):
+    ids = {"automationid": str(automation.pk)}
+    return [
+        ("get", GET, ids),
+        ("post", SAVE, {**ids, "name": "Renamed"}),
+        ("post", TEST, ids),
+        ("get", HISTORY, ids),
+        ("post", CLONE, {**ids, "name": "Copy"}),
+        ("post", ROTATE, ids),
+        ("get", RUN_GET, {"runid": str(run.pk)}),
+        ("post", RUN_CANCEL, {"runid": str(run.pk)}),
+        ("delete", DELETE, {"automations": [str(automation.pk)]}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_every_endpoint_checks_credentials_roles_and_company(index, tenant, outsider, anon):
+    from apps.automations.services.runs import run_start
+
+    theirs = make_automation(outsider.company, FLOW, name="Theirs")
+    their_run = run_start(automation=theirs, mode="trigger", input={"n": 1})
+    method, path, payload = _calls(theirs, their_run)[index]
+
+    def call(client):
+        return getattr(client, method)(path, payload, format="json") if method != "get" else client.get(path, payload)
+
+    assert_envelope_error(call(anon), 401)
+    assert_envelope_error(call(tenant.user.client), 403)
+    assert_envelope_error(call(tenant.member([ACTIVITY_MANAGER]).client), 403)
+    assert_envelope_error(call(tenant.member([AUTOMATION_MANAGER]).client), 404)
+    theirs.refresh_from_db()
+    their_run.refresh_from_db()
+    assert (theirs.name, their_run.status, Automation.objects.count()) == ("Theirs", "Running", 1)
+    assert AutomationRun.objects.count() == 1
+    assert_ok(call(outsider.member([AUTOMATION_MANAGER]).client))
