@@ -335,3 +335,41 @@ REGISTRY_UPLOAD_MAX_BYTES = env_int("REGISTRY_UPLOAD_MAX_BYTES", 10 * 1024 * 102
 REGISTRY_UPLOAD_MAX_FILES = env_int("REGISTRY_UPLOAD_MAX_FILES", 20, minimum=1)
 REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)  # model/import ZIP
 REGISTRY_IMPORT_MAX_UNCOMPRESSED = env_int("REGISTRY_IMPORT_MAX_UNCOMPRESSED", 200 * 1024 * 1024, minimum=1024)
+# --- activities, actors, notes, automations ---
+INSTALLED_APPS += ["apps.notes"]  # after every app that registers record kinds (see apps/core/records.py)
+# Active activities a company may have until billing's plans say otherwise; per company in ActivitySettings.
+ACTIVITY_ACTIVE_LIMIT_DEFAULT = env_int("ACTIVITY_ACTIVE_LIMIT_DEFAULT", 10, minimum=0)
+ACTOR_MAX_PERSONAS = env_int("ACTOR_MAX_PERSONAS", 50, minimum=1)
+# Automations: operator and run time limits (seconds), leases of running runs, retention, sizes.
+AUTOMATION_OPERATOR_TIMEOUT_SECONDS = env_int("AUTOMATION_OPERATOR_TIMEOUT_SECONDS", 30, minimum=1)
+AUTOMATION_OPERATOR_MAX_TIMEOUT_SECONDS = env_int("AUTOMATION_OPERATOR_MAX_TIMEOUT_SECONDS", 600, minimum=1)
+AUTOMATION_RUN_TIME_LIMIT_SECONDS = env_int("AUTOMATION_RUN_TIME_LIMIT_SECONDS", 900, minimum=1)
+AUTOMATION_RUN_MAX_TIME_LIMIT_SECONDS = env_int("AUTOMATION_RUN_MAX_TIME_LIMIT_SECONDS", 3600, minimum=1)
+AUTOMATION_LEASE_GRACE_SECONDS = env_int("AUTOMATION_LEASE_GRACE_SECONDS", 30, minimum=0)
+AUTOMATION_REQUEUE_SECONDS = env_int("AUTOMATION_REQUEUE_SECONDS", 300, minimum=0)
+AUTOMATION_RUN_RETENTION_DAYS = env_int("AUTOMATION_RUN_RETENTION_DAYS", 30, minimum=1)
+AUTOMATION_DELAY_MAX_SECONDS = env_int("AUTOMATION_DELAY_MAX_SECONDS", 300, minimum=0)
+AUTOMATION_HTTP_MAX_BYTES = env_int("AUTOMATION_HTTP_MAX_BYTES", 1024 * 1024, minimum=1024)
+AUTOMATION_OUTPUT_MAX_BYTES = env_int("AUTOMATION_OUTPUT_MAX_BYTES", 256 * 1024, minimum=1024)
+AUTOMATION_MAX_NODES = env_int("AUTOMATION_MAX_NODES", 100, minimum=1)
+AUTOMATION_EMAIL_MAX_RECIPIENTS = env_int("AUTOMATION_EMAIL_MAX_RECIPIENTS", 10, minimum=1)
+AUTOMATION_EVENTS_SHOWN = env_int("AUTOMATION_EVENTS_SHOWN", 50, minimum=1)
+# Where trigger URLs point (e.g. https://toolbox.example.com); empty: the host of the request that shows them.
+AUTOMATION_TRIGGER_BASE_URL = env_str("AUTOMATION_TRIGGER_BASE_URL").rstrip("/")
+# Requests one trigger URL takes (DRF rate: "600/min", "20/s"); empty: no limit.
+AUTOMATION_TRIGGER_RATE = env_str("AUTOMATION_TRIGGER_RATE", "600/min")
+# Beat entries are merged, so other apps' blocks can add theirs the same way.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "automations-schedules": {"task": "apps.automations.tasks.automation_schedules_tick", "schedule": 60.0},
+    "automations-recover": {"task": "apps.automations.tasks.automation_runs_recover", "schedule": 60.0},
+    "automations-prune": {"task": "apps.automations.tasks.automation_runs_prune", "schedule": 3600.0},
+}
+# Celery's Django fixup closes the database connection around every task unless this is set: with
+# it, connections are kept and config/celery.py closes only unusable or expired ones (CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+# Messages a worker reserves ahead; 1 suits long jobs. A worker dedicated to automation runs
+# (`-Q` routing or its own host) does better with more (see the README's automation benchmark).
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
+    "CELERY_WORKER_PREFETCH_MULTIPLIER", CELERY_WORKER_PREFETCH_MULTIPLIER, minimum=1
+)
