@@ -11,8 +11,10 @@ from django.db import transaction
 from apps.accounts.models import Company
 from apps.activities.models import Activity, ActivitySettings
 from apps.activities.selectors import activity_get
+from apps.billing.services.limits import limit_check
 from apps.core.exceptions import InvalidInput, NotFound
 from apps.core.ids import parse_uuid
+from apps.core.limits import ACTIVE_ACTIVITIES
 
 ACTIVE_LIMIT_REACHED = (
     "You have already activated the maximum number of activities you can activate as per your membership plan. "
@@ -41,8 +43,10 @@ def _ensure_may_activate(*, company: Any, excluding: uuid.UUID | None) -> None:
     active = Activity.objects.for_company(company).filter(is_active=True)
     if excluding is not None:
         active = active.exclude(pk=excluding)
-    if active.count() >= activity_active_limit(company=company):
+    current = active.count()
+    if current >= activity_active_limit(company=company):
         raise ActiveLimitReached()
+    limit_check(company=company, resource=ACTIVE_ACTIVITIES, amount=1, current=current)  # the plan's limit
 
 
 def _model_id(value: Any) -> uuid.UUID:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -12,8 +13,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.billing.services.limits import limit_check, usage_consume
 from apps.core.exceptions import ApplicationError, Conflict, InvalidInput, NotFound, PayloadTooLarge
 from apps.core.ids import parse_uuid
+from apps.core.limits import TRANSCRIPTION_SECONDS, UPLOAD_BYTES
 from apps.models_registry.asr import audio as audio_io
 from apps.models_registry.asr.engines import recognizer
 from apps.transcripts import importers
@@ -124,6 +127,7 @@ def transcript_upload(
         raise InvalidInput("Missing or invalid reference label.")
     if len(data) > settings.TRANSCRIPT_AUDIO_MAX_BYTES:
         raise PayloadTooLarge(f"The file {filename} is over the limit of {settings.TRANSCRIPT_AUDIO_MAX_BYTES} bytes.")
+    limit_check(company=principal.company, resource=UPLOAD_BYTES, amount=len(data))
     info = audio_io.probe(data)
     if info.format not in ("wav", "mp3"):
         raise InvalidInput(f"The file {filename} is {info.format} audio; upload mp3 or wav.")
@@ -132,6 +136,8 @@ def transcript_upload(
             f"The recording is {info.duration:.0f} s long; the limit is {settings.TRANSCRIPT_AUDIO_MAX_SECONDS} s."
         )
     with transaction.atomic():
+        # The plan's transcription minutes are counted when the recording is accepted (checked and counted at once).
+        usage_consume(company=principal.company, resource=TRANSCRIPTION_SECONDS, amount=math.ceil(info.duration))
         row = Transcript(
             company=principal.company,
             owner=principal if principal.is_person else None,

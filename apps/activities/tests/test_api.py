@@ -12,6 +12,17 @@ from apps.activities.services import ACTIVE_LIMIT_REACHED
 from apps.activities.tests.factories import ActivityFactory
 from apps.core.testing import assert_envelope_error, assert_ok
 
+
+@pytest.fixture(autouse=True)
+def _unlimited_plans(request, tenant, outsider):
+    """These tests exercise the company's own limit; the plan's limit has its own test below."""
+    if "plan_limit" in request.keywords:
+        return
+    for company in (tenant.company, outsider.company):
+        company.plan = "ENTERPRISE_MONTHLY"
+        company.save(update_fields=["plan"])
+
+
 LIST = "/api/v1/toolbox/tools/activities/get"
 DELETE = "/api/v1/toolbox/tools/activities/delete"
 GET = "/api/v1/toolbox/tools/activity/get"
@@ -170,6 +181,18 @@ def test_cloning_an_active_activity_at_the_limit_is_refused(tenant, settings):
     body = tenant.admin.client.post(CLONE, {"activityid": str(original.pk), "name": "Copy"}, format="json")
     assert assert_envelope_error(body, 400)["error"] == ACTIVE_LIMIT_REACHED
     assert Activity.objects.count() == 1
+
+
+@pytest.mark.plan_limit
+def test_the_plans_limit_applies_with_the_spec_message(tenant):
+    # The NONE plan allows one active activity; the company's own setting is higher.
+    assert_ok(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"))
+    body = assert_envelope_error(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"), 400)
+    assert body["error"] == ACTIVE_LIMIT_REACHED
+    assert body["plan"] == "NONE"
+    tenant.company.plan = "STANDARD_MONTHLY"
+    tenant.company.save(update_fields=["plan"])
+    assert_ok(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"))
 
 
 # --- clone -----------------------------------------------------------------------------------

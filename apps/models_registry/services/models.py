@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.core import limits as core_limits
 from apps.core.exceptions import Conflict, InvalidInput, NotFound
 from apps.core.ids import parse_uuid
 from apps.models_registry.models import AIModel, Algorithm
@@ -80,6 +81,8 @@ def model_save(
         if model.algorithm != algorithm:
             raise InvalidInput("The algorithm of an existing model cannot be changed; create a new model instead.")
     else:
+        # The plan's model limit, asked through the core hook (billing sits beside the registry, not below it).
+        core_limits.check_limit(company, core_limits.MODELS, 1, current=AIModel.objects.for_company(company).count())
         model = AIModel(company=company, algorithm=algorithm)
         if algorithm == Algorithm.LLM:
             model.model_name_or_path = DEFAULT_LLM_PROVIDER_MODEL
