@@ -8,6 +8,7 @@ from apps.core.views import healthz
 
 urlpatterns = [
     path("api/v1/", include("apps.accounts.api.urls")),
+    path("", include("apps.chat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

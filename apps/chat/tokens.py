@@ -1,0 +1,37 @@
+"""Token counts without a tokenizer download.
+
+When an upstream reports no usage (the built-in model, some OpenAI-compatible servers), tokens are
+estimated here: one token per run of letters/digits (long runs count one per 4 characters, as BPE
+vocabularies split rare words) and one per other non-space character, plus OpenAI's documented framing
+of 3 tokens per message and 3 for the reply. It needs no vocabulary file, so it works offline; it is an
+estimate, within about 10-20% of tiktoken's counts on English prose. Usage records say when a count
+was made here (`tokens_counted_locally`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_PIECES = re.compile(r"\w+|[^\w\s]")
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_REPLY = 3
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or OpenAI's list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def count_tokens(text: str) -> int:
+    """An estimate of the tokens in `text`."""
+    return sum(1 + (len(piece) - 1) // 4 for piece in _PIECES.findall(text))
+
+
+def count_prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    """An estimate of the prompt tokens of a conversation, framing included."""
+    return sum(TOKENS_PER_MESSAGE + count_tokens(text_of(m.get("content"))) for m in messages) + TOKENS_PER_REPLY
