@@ -27,9 +27,14 @@ GATEWAY = ["Gateway"]
 PROVIDER_MANAGERS = (COMPANY_ADMIN, MODEL_MANAGER)
 
 
+class DetailErrorSerializer(serializers.Serializer):
+    """The error shape of the chat dialects."""
+
+    detail = serializers.CharField()
+
+
 def _detail_errors(*codes: int) -> dict[int, OpenApiResponse]:
-    shape = inline_serializer(name="DetailError", fields={"detail": serializers.CharField()})
-    return {code: OpenApiResponse(shape) for code in codes}
+    return {code: OpenApiResponse(DetailErrorSerializer) for code in codes}
 
 
 class DetailAPIView(CompanyAPIView):

@@ -127,6 +127,7 @@ def build_app(state: FakeUpstream) -> web.Application:
         if model == "cut":
             await response.write(_chunk(model, {"content": "Echo"}))
             await response.write(_chunk(model, {"content": ": par"}))
+            await asyncio.sleep(0.05)  # let those bytes leave before the connection drops
             assert request.transport is not None
             request.transport.abort()  # drop the connection in the middle of the answer
             return response

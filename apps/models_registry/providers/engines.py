@@ -26,7 +26,7 @@ from urllib.parse import quote
 import aiohttp
 from django.conf import settings
 
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, RateLimited
 from apps.core.outbound import BlockedAddress, guarded_session, validate_url
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -44,13 +44,11 @@ class ProviderTimeout(ProviderError):
     default_message = "The model provider did not answer in time."
 
 
-class ProviderRateLimited(ProviderError):
+class ProviderRateLimited(ProviderError, RateLimited):
+    """The upstream's 429, passed on with its Retry-After."""
+
     status_code = 429
     default_message = "The model provider is rate limiting requests. Retry later."
-
-    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
-        self.retry_after = retry_after
-        super().__init__(message)
 
 
 class ProviderRejected(ProviderError):
