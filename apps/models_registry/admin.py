@@ -1,0 +1,1 @@
+from apps.models_registry.providers.admin import *  # noqa: F403
