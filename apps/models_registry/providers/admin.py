@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import models
 
 from apps.core.admin import CompanyScopedAdmin
 from apps.core.crypto import encrypt_text
@@ -30,21 +29,23 @@ class _KeyForm(forms.ModelForm):
 
 
 class ProviderForm(_KeyForm):
+    api_endpoint = forms.URLField(max_length=500, assume_scheme="https")
+
     class Meta:
         model = LLMProvider
-        exclude = ("api_key_encrypted", "api_key_hint")
+        fields = ("company", "name", "kind", "api_endpoint", "api_version", "allowed_roles", "is_active")
 
 
 class UserLLMConfigForm(_KeyForm):
     def clean(self) -> Any:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not self.instance.api_key_encrypted and not cleaned.get("new_api_key"):
             self.add_error("new_api_key", "A key is required.")
         return cleaned
 
     class Meta:
         model = UserLLMConfig
-        exclude = ("api_key_encrypted", "api_key_hint")
+        fields = ("company", "user", "provider")
 
 
 @admin.register(LLMProvider)
@@ -54,7 +55,6 @@ class LLMProviderAdmin(CompanyScopedAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name", "api_endpoint")
     readonly_fields = ("api_key_hint", "created_by", "created_at", "updated_at")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(UserLLMConfig)
