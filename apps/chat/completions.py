@@ -2,7 +2,7 @@
 
 The hot path of a stream forwards each upstream payload's bytes as they arrive; the payloads are
 parsed once, after the stream, to save the reply and count usage. Database work happens in two
-thread hops: one before the upstream call, one after the answer.
+thread hops (`in_db_thread`): one before the upstream call, one after the answer.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from apps.chat import services
@@ -33,6 +34,21 @@ from apps.models_registry.providers.engines import (
     engine_for,
 )
 from apps.models_registry.providers.selectors import ResolvedModel, model_resolve
+
+
+def in_db_thread(func: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """`func` (ORM work) from async code, on a pooled worker thread that keeps its database connection.
+
+    Django's default for async views is a fresh thread per request, hence a fresh database connection
+    per request; pooled threads reuse theirs, checked like Django checks them at each request's start.
+    Each call is self-contained (its own transactions), so it does not matter which thread runs it.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        close_old_connections()
+        return func(*args, **kwargs)
+
+    return sync_to_async(call, thread_sensitive=False)
 
 
 @dataclass
@@ -169,6 +185,14 @@ def _usage_numbers(prepared: PreparedCompletion, outcome: Outcome) -> tuple[int,
 def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict[str, int]:
     """Save the reply (whatever arrived of it) and record usage; returns the usage figures."""
     prompt, completion, local = _usage_numbers(prepared, outcome)
+    with transaction.atomic():  # one commit for the reply and its usage
+        _save_reply_and_usage(prepared, outcome, prompt, completion, local)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _save_reply_and_usage(
+    prepared: PreparedCompletion, outcome: Outcome, prompt: int, completion: int, local: bool
+) -> None:
     if outcome.content:
         services.completion_reply_save(
             chat=prepared.chat,
@@ -194,7 +218,6 @@ def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict
         outcome=outcome.outcome,
         error=outcome.error,
     )
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def _failure(exc: ProviderError) -> Outcome:
@@ -221,10 +244,10 @@ async def completion_run(prepared: PreparedCompletion) -> tuple[dict[str, Any], 
     try:
         result = await engine_for(prepared.resolved.target).complete(prepared.request)
     except ProviderError as exc:
-        await sync_to_async(completion_finish)(prepared=prepared, outcome=_failure(exc))
+        await in_db_thread(completion_finish)(prepared=prepared, outcome=_failure(exc))
         raise
     upstream_seconds = time.perf_counter() - upstream_started
-    return await sync_to_async(_completed)(prepared, result), upstream_seconds
+    return await in_db_thread(_completed)(prepared, result), upstream_seconds
 
 
 def completion_run_sync(prepared: PreparedCompletion) -> dict[str, Any]:
@@ -305,7 +328,7 @@ class OpenedStream:
                         yield _sse(payload)
             outcome.content, outcome.usage, meta = _read_payloads(payloads)
             if want_usage and outcome.usage is None:  # the upstream gave none: send our own count
-                figures = await sync_to_async(_usage_numbers)(prepared, outcome)
+                figures = await in_db_thread(_usage_numbers)(prepared, outcome)
                 usage = {"prompt_tokens": figures[0], "completion_tokens": figures[1], "total_tokens": sum(figures[:2])}
                 yield _sse(
                     json.dumps({**meta, "object": "chat.completion.chunk", "choices": [], "usage": usage}).encode()
@@ -324,7 +347,7 @@ class OpenedStream:
             raise
         finally:
             await _close(self.rest)  # closes the upstream connection when the stream did not finish
-            await asyncio.shield(sync_to_async(completion_finish)(prepared=prepared, outcome=outcome))
+            await asyncio.shield(in_db_thread(completion_finish)(prepared=prepared, outcome=outcome))
 
 
 async def _close(iterator: AsyncIterator[bytes]) -> None:
@@ -344,7 +367,7 @@ async def completion_stream_open(prepared: PreparedCompletion) -> OpenedStream:
     except ProviderError as exc:
         if rest is not None:
             await _close(rest)
-        await sync_to_async(completion_finish)(prepared=prepared, outcome=_failure(exc))
+        await in_db_thread(completion_finish)(prepared=prepared, outcome=_failure(exc))
         raise
     now = time.perf_counter()
     first_token_ms = int((now - prepared.started) * 1000)

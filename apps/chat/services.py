@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.accounts.models import Company
 from apps.chat.models import Chat, ChatState, CompletionUsage, Message, MessageRole
 from apps.chat.tokens import text_of
 from apps.core.exceptions import Conflict, NotFound
@@ -34,8 +35,9 @@ def chat_create(
     options: dict[str, Any] | None = None,
 ) -> Chat:
     """A new chat with the company's next number (the id is the client's, when it gives one)."""
-    owner = user if getattr(user, "is_person", False) else None
-    for _ in range(5):  # two chats created at once may pick the same number: try the next one
+    with transaction.atomic():
+        # The company row's lock orders concurrent creations, so each reads the latest number.
+        Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
         number = (Chat.objects.for_company(company).aggregate(top=Max("number"))["top"] or 0) + 1
         try:
             with transaction.atomic():
@@ -43,17 +45,15 @@ def chat_create(
                     id=chat_id or uuid.uuid4(),
                     company=company,
                     number=number,
-                    user=owner,
+                    user=user if getattr(user, "is_person", False) else None,
                     user_ref=user_ref,
                     session_ref=session_ref,
                     model=model,
                     title=title,
                     options=options or {},
                 )
-        except IntegrityError:
-            if chat_id is not None and Chat.objects.filter(pk=chat_id).exists():
-                raise NotFound("Chat not found.") from None
-    raise Conflict("The chat could not be numbered; try again.")
+        except IntegrityError:  # the id is another company's (or another person's) chat
+            raise NotFound("Chat not found.") from None
 
 
 def _visible_chat(company: Any, user: Any, chat_id: uuid.UUID) -> Chat | None:
@@ -108,32 +108,29 @@ def completion_chat_open(
             Message(company=company, chat=chat, role=m["role"], content=text_of(m.get("content")))
             for m in _new_turns(messages, created)
         )
-        changed = {"model": model, "session_ref": session_ref, "options": options, "state": ChatState.ONLINE}
-        for name, value in changed.items():
-            setattr(chat, name, value)
-        chat.save(update_fields=[*changed, "updated_at"])
+        if not created:
+            changed = {"model": model, "session_ref": session_ref, "options": options, "state": ChatState.ONLINE}
+            for name, value in changed.items():
+                setattr(chat, name, value)
+            chat.save(update_fields=[*changed, "updated_at"])
     return chat
 
 
 def completion_reply_save(
     *, chat: Chat, message_id: uuid.UUID, content: str, model: str, prompt_tokens: int, completion_tokens: int
-) -> Message:
-    """Store (or replace, on regeneration) the assistant's reply."""
+) -> None:
+    """Store (or replace, on regeneration) the assistant's reply, and mark the chat active."""
+    fields = {
+        "role": MessageRole.ASSISTANT,
+        "content": content,
+        "model": model,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+    }
     with transaction.atomic():
-        message, _ = Message.objects.update_or_create(
-            pk=message_id,
-            chat=chat,
-            defaults={
-                "company_id": chat.company_id,
-                "role": MessageRole.ASSISTANT,
-                "content": content,
-                "model": model,
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-            },
-        )
+        if not Message.objects.filter(pk=message_id, chat=chat).update(**fields, updated_at=timezone.now()):
+            Message.objects.create(id=message_id, company_id=chat.company_id, chat=chat, **fields)
         Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
-    return message
 
 
 def usage_record(

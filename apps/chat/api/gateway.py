@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
@@ -30,6 +29,7 @@ from apps.chat.completions import (
     completion_prepare,
     completion_run,
     completion_stream_open,
+    in_db_thread,
     rate_limit_check,
 )
 from apps.core.crypto import digest
@@ -120,7 +120,7 @@ def _begin(request: HttpRequest, raw: bytes, started: float) -> PreparedCompleti
 @gateway_view(("POST",))
 async def chat_completions(request: HttpRequest, timing: Timing) -> HttpResponseBase:
     """POST /api/chat/completions: a `chat.completion`, or its chunks as Server-Sent Events."""
-    prepared = await sync_to_async(_begin)(request, _read_body(request), timing.started)
+    prepared = await in_db_thread(_begin)(request, _read_body(request), timing.started)
     if not prepared.data.stream:
         try:
             result, timing.upstream = await completion_run(prepared)
@@ -166,7 +166,7 @@ def _models_begin(request: HttpRequest) -> tuple[Any, list[tuple[str, UpstreamTa
 @gateway_view(("GET",))
 async def models_list(request: HttpRequest, timing: Timing) -> HttpResponseBase:
     """GET /api/models: built-in models and every provider's upstream models, in the OpenAI list shape."""
-    company, targets = await sync_to_async(_models_begin)(request)
+    company, targets = await in_db_thread(_models_begin)(request)
     data = [_model_entry(f"{BUILTIN_PROVIDER}.{m}", BUILTIN_PROVIDER, f"Built-in {m}") for m in BUILTIN_MODELS]
     upstream_started = time.perf_counter()
     for models in await asyncio.gather(*(_upstream_models(company.pk, name, target) for name, target in targets)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.accounts.roles import COMPANY_ADMIN, USER_MANAGER
 from apps.core.crypto import decrypt_text
@@ -66,12 +66,18 @@ def model_resolve(*, company: Any, user: Any, model_id: str) -> ResolvedModel:
         if upstream_model not in BUILTIN_MODELS:
             raise NotFound(f"Model '{model_id}' not found.")
         return ResolvedModel(model_id, BUILTIN_PROVIDER, upstream_model, UpstreamTarget(kind="builtin", endpoint=""))
-    provider = LLMProvider.objects.for_company(company).filter(name=provider_name, is_active=True).first()
+    providers = LLMProvider.objects.for_company(company).filter(name=provider_name, is_active=True)
+    if getattr(user, "is_person", False):  # the caller's own key comes along in the same query
+        own = UserLLMConfig.objects.filter(provider=OuterRef("pk"), user_id=user.pk).values("api_key_encrypted")
+        providers = providers.annotate(own_key=Subquery(own[:1]))
+    provider = providers.first()
     if provider is None:
         raise NotFound(f"Model '{model_id}' not found.")
     if provider.allowed_roles and not user.has_any_role(provider.allowed_roles):
         raise PermissionDenied(f"You do not have permission to use the model '{model_id}'.")
-    return ResolvedModel(model_id, provider.name, upstream_model, _target(provider, user))
+    own_key = getattr(provider, "own_key", None)
+    target = _target(provider, user, {provider.pk: own_key} if own_key else {})
+    return ResolvedModel(model_id, provider.name, upstream_model, target)
 
 
 def _own_keys(user: Any, providers: list[LLMProvider]) -> dict[Any, str]:
