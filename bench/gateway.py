@@ -194,6 +194,12 @@ def setup_gateway(env: dict[str, str], upstream_url: str) -> tuple[subprocess.Po
                 headers=pair,
             ) as response:
                 assert response.status in (201, 409), await response.text()
+            if response.status == 409:  # a database kept from an earlier run: point it at this upstream
+                async with session.get(f"{base}/chat/llm-providers", headers=pair) as listing:
+                    bench = next(p for p in await listing.json() if p["name"] == "bench")
+                patch = {"api_endpoint": upstream_url}
+                async with session.patch(f"{base}/chat/llm-providers/{bench['id']}", json=patch, headers=pair) as r:
+                    assert r.status == 200, await r.text()
             login = {"email": "bench@example.com", "password": "Bench-Passw0rd!"}
             async with session.post(f"{base}/api/v1/login", json=login) as response:
                 return (await response.json())["token"]

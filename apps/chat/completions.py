@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -35,6 +36,11 @@ from apps.models_registry.providers.engines import (
 )
 from apps.models_registry.providers.selectors import ResolvedModel, model_resolve
 
+# A pooled thread checks its connection (age, health) at most this often, rather than before every hop:
+# the check costs a round trip, and a request makes two hops.
+CONNECTION_CHECK_SECONDS = 1.0
+_checked = threading.local()
+
 
 def in_db_thread(func: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, Any]]:
     """`func` (ORM work) from async code, on a pooled worker thread that keeps its database connection.
@@ -45,7 +51,10 @@ def in_db_thread(func: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, 
     """
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        close_old_connections()
+        now = time.monotonic()
+        if now - getattr(_checked, "at", 0.0) > CONNECTION_CHECK_SECONDS:
+            close_old_connections()
+            _checked.at = now
         return func(*args, **kwargs)
 
     return sync_to_async(call, thread_sensitive=False)
@@ -79,6 +88,7 @@ class PreparedCompletion:
     data: CompletionInput
     source: str
     started: float
+    replaces_reply: bool = False
 
 
 # --- before the upstream call ----------------------------------------------------------------------
@@ -146,7 +156,7 @@ def completion_prepare(
     """Resolve the model and the key to use, open the chat and store the new turns."""
     resolved = model_resolve(company=company, user=user, model_id=data.model)
     messages = substitute_variables(data.messages, data.variables, user)
-    chat = services.completion_chat_open(
+    chat, replaces_reply = services.completion_chat_open(
         company=company,
         user=user,
         chat_id=data.chat_id,
@@ -157,7 +167,7 @@ def completion_prepare(
         options=data.options,
     )
     request = CompletionRequest(model=resolved.upstream_model, messages=messages, params=data.params)
-    return PreparedCompletion(company, user, chat, resolved, request, data, source, started)
+    return PreparedCompletion(company, user, chat, resolved, request, data, source, started, replaces_reply)
 
 
 # --- after the answer ----------------------------------------------------------------------------------
@@ -201,6 +211,7 @@ def _save_reply_and_usage(
             model=prepared.data.model,
             prompt_tokens=prompt,
             completion_tokens=completion,
+            replaces=prepared.replaces_reply,
         )
     services.usage_record(
         company=prepared.company,

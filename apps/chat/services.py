@@ -35,7 +35,7 @@ def chat_create(
     options: dict[str, Any] | None = None,
 ) -> Chat:
     """A new chat with the company's next number (the id is the client's, when it gives one)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # The company row's lock orders concurrent creations, so each reads the latest number.
         Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
         number = (Chat.objects.for_company(company).aggregate(top=Max("number"))["top"] or 0) + 1
@@ -82,11 +82,11 @@ def completion_chat_open(
     session_ref: str,
     messages: list[dict[str, Any]],
     options: dict[str, Any],
-) -> Chat:
+) -> tuple[Chat, bool]:
     """The chat a completion belongs to (created on first use) with the request's new turns stored.
 
     `message_id` names the reply to come: it must be free, or already be a reply in this chat
-    (a regeneration, which replaces it).
+    (a regeneration, which replaces it); the second value says which.
     """
     with transaction.atomic():
         chat = _visible_chat(company, user, chat_id)
@@ -113,11 +113,18 @@ def completion_chat_open(
             for name, value in changed.items():
                 setattr(chat, name, value)
             chat.save(update_fields=[*changed, "updated_at"])
-    return chat
+    return chat, existing is not None
 
 
 def completion_reply_save(
-    *, chat: Chat, message_id: uuid.UUID, content: str, model: str, prompt_tokens: int, completion_tokens: int
+    *,
+    chat: Chat,
+    message_id: uuid.UUID,
+    content: str,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    replaces: bool = True,
 ) -> None:
     """Store (or replace, on regeneration) the assistant's reply, and mark the chat active."""
     fields = {
@@ -127,8 +134,12 @@ def completion_reply_save(
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
     }
-    with transaction.atomic():
-        if not Message.objects.filter(pk=message_id, chat=chat).update(**fields, updated_at=timezone.now()):
+    with transaction.atomic(savepoint=False):
+        # `replaces`: the id may already hold this chat's reply (a regeneration); else it is a plain insert.
+        updated = replaces and Message.objects.filter(pk=message_id, chat=chat).update(
+            **fields, updated_at=timezone.now()
+        )
+        if not updated:
             Message.objects.create(id=message_id, company_id=chat.company_id, chat=chat, **fields)
         Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
 
