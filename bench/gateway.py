@@ -89,10 +89,17 @@ class Sample:
     overhead_header: float | None = None
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Run:
     samples: list[Sample] = field(default_factory=list)
     wall: float = 0.0
+    cpu_ms: float = float("nan")
 
     def ok(self) -> list[Sample]:
         return [s for s in self.samples if s.ok]
@@ -119,7 +126,9 @@ class Run:
         return len(self.ok()) / self.wall if self.wall else 0.0
 
 
-async def one(session: aiohttp.ClientSession, url: str, body: dict[str, Any], headers: dict[str, str], stream: bool) -> Sample:
+async def one(
+    session: aiohttp.ClientSession, url: str, body: dict[str, Any], headers: dict[str, str], stream: bool
+) -> Sample:
     started = time.perf_counter()
     ttft = None
     try:
@@ -253,9 +262,11 @@ def main() -> None:
                 direct = asyncio.run(
                     drive(f"{upstream_url}/v1/chat/completions", direct_body, {}, stream, concurrency, count)
                 )
+                cpu_before = process_cpu(daphne.pid)
                 gateway = asyncio.run(
                     drive(f"{base}/api/chat/completions", gateway_body, auth, stream, concurrency, count)
                 )
+                gateway.cpu_ms = (process_cpu(daphne.pid) - cpu_before) * 1000 / max(1, len(gateway.samples) + 20)
                 rows.append((stream, concurrency, count, direct, gateway))
         print_table(rows)
         if FAILURES:
@@ -270,10 +281,11 @@ def main() -> None:
 def print_table(rows: list[tuple[bool, int, int, Run, Run]]) -> None:
     head = (
         "| mode | conc | requests | direct p50/p99 ms | gateway p50/p99 ms | added p50/p99 ms "
-        "| X-Gateway-Overhead-Ms p50/p99 | TTFT direct/gateway p50 ms | RPS direct/gateway | RPS ratio | failed |"
+        "| X-Gateway-Overhead-Ms p50/p99 | TTFT direct/gateway p50 ms | RPS direct/gateway | RPS ratio "
+        "| server CPU ms/request | failed |"
     )
     print(head)
-    print("|" + "|".join("---" for _ in range(11)) + "|")
+    print("|" + "|".join("---" for _ in range(12)) + "|")
     for stream, concurrency, count, direct, gateway in rows:
         ttft = f"{direct.ttft(0.5):.1f} / {gateway.ttft(0.5):.1f}" if stream else "-"
         ratio = gateway.rps() / direct.rps() if direct.rps() else float("nan")
@@ -283,7 +295,7 @@ def print_table(rows: list[tuple[bool, int, int, Run, Run]]) -> None:
             f"| {gateway.latency(0.5):.1f} / {gateway.latency(0.99):.1f} "
             f"| {gateway.latency(0.5) - direct.latency(0.5):.1f} / {gateway.latency(0.99) - direct.latency(0.99):.1f} "
             f"| {gateway.header(0.5):.2f} / {gateway.header(0.99):.2f} "
-            f"| {ttft} | {direct.rps():.0f} / {gateway.rps():.0f} | {ratio:.2f} "
+            f"| {ttft} | {direct.rps():.0f} / {gateway.rps():.0f} | {ratio:.2f} | {gateway.cpu_ms:.1f} "
             f"| {direct.failed()} / {gateway.failed()} |"
         )
     latencies = [gateway.latency(0.5) / max(direct.latency(0.5), 1e-9) for _, _, _, direct, gateway in rows]

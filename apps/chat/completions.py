@@ -20,11 +20,12 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from django.utils import timezone
 
 from apps.chat import services
-from apps.chat.models import Chat, UsageOutcome
+from apps.chat.models import UsageOutcome
+from apps.chat.selectors import CompletionSlot, completion_slot
 from apps.chat.tokens import count_prompt_tokens, count_tokens, text_of
 from apps.core.exceptions import RateLimited
 from apps.models_registry.providers.engines import (
@@ -82,13 +83,12 @@ class PreparedCompletion:
 
     company: Any
     user: Any
-    chat: Chat
+    slot: CompletionSlot
     resolved: ResolvedModel
     request: CompletionRequest
     data: CompletionInput
     source: str
     started: float
-    replaces_reply: bool = False
 
 
 # --- before the upstream call ----------------------------------------------------------------------
@@ -153,21 +153,17 @@ def substitute_variables(messages: list[dict[str, Any]], variables: dict[str, st
 def completion_prepare(
     *, company: Any, user: Any, data: CompletionInput, source: str, started: float
 ) -> PreparedCompletion:
-    """Resolve the model and the key to use, open the chat and store the new turns."""
+    """Resolve the model and the key to use, and check where the chat will be saved (reads only).
+
+    Nothing is written before the upstream answers: the chat, its new turns, the reply and the usage are
+    saved together afterwards (`completion_finish`), so the request waits for no commit before its first
+    token.
+    """
     resolved = model_resolve(company=company, user=user, model_id=data.model)
     messages = substitute_variables(data.messages, data.variables, user)
-    chat, replaces_reply = services.completion_chat_open(
-        company=company,
-        user=user,
-        chat_id=data.chat_id,
-        message_id=data.message_id,
-        model=data.model,
-        session_ref=data.session_id,
-        messages=messages,
-        options=data.options,
-    )
+    slot = completion_slot(company=company, user=user, chat_id=data.chat_id, message_id=data.message_id)
     request = CompletionRequest(model=resolved.upstream_model, messages=messages, params=data.params)
-    return PreparedCompletion(company, user, chat, resolved, request, data, source, started, replaces_reply)
+    return PreparedCompletion(company, user, slot, resolved, request, data, source, started)
 
 
 # --- after the answer ----------------------------------------------------------------------------------
@@ -193,42 +189,32 @@ def _usage_numbers(prepared: PreparedCompletion, outcome: Outcome) -> tuple[int,
 
 
 def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict[str, int]:
-    """Save the reply (whatever arrived of it) and record usage; returns the usage figures."""
+    """Save the chat, its new turns, the reply (whatever arrived of it) and the usage; the usage figures."""
     prompt, completion, local = _usage_numbers(prepared, outcome)
-    with transaction.atomic():  # one commit for the reply and its usage
-        _save_reply_and_usage(prepared, outcome, prompt, completion, local)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-
-
-def _save_reply_and_usage(
-    prepared: PreparedCompletion, outcome: Outcome, prompt: int, completion: int, local: bool
-) -> None:
-    if outcome.content:
-        services.completion_reply_save(
-            chat=prepared.chat,
-            message_id=prepared.data.message_id,
-            content=outcome.content,
-            model=prepared.data.model,
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-            replaces=prepared.replaces_reply,
-        )
-    services.usage_record(
+    data = prepared.data
+    services.completion_record(
         company=prepared.company,
         user=prepared.user,
-        chat=prepared.chat,
-        model=prepared.data.model,
-        provider=prepared.resolved.provider_name,
-        source=prepared.source,
-        stream=prepared.data.stream,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        counted_locally=local,
-        latency_ms=int((time.perf_counter() - prepared.started) * 1000),
-        first_token_ms=outcome.first_token_ms,
-        outcome=outcome.outcome,
-        error=outcome.error,
+        slot=prepared.slot,
+        model=data.model,
+        session_ref=data.session_id,
+        messages=prepared.request.messages,
+        options=data.options,
+        reply=services.ReplyRecord(outcome.content, prompt, completion) if outcome.content else None,
+        usage={
+            "provider": prepared.resolved.provider_name,
+            "source": prepared.source,
+            "stream": data.stream,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "counted_locally": local,
+            "latency_ms": int((time.perf_counter() - prepared.started) * 1000),
+            "first_token_ms": outcome.first_token_ms,
+            "outcome": outcome.outcome,
+            "error": outcome.error,
+        },
     )
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def _failure(exc: ProviderError) -> Outcome:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
-from apps.chat.models import Chat
+from apps.chat.models import Chat, Message, MessageRole
+from apps.core.exceptions import Conflict, NotFound
 
 
 def chat_list_visible(*, company: Any, user: Any) -> QuerySet[Chat]:
@@ -15,3 +18,37 @@ def chat_list_visible(*, company: Any, user: Any) -> QuerySet[Chat]:
     if getattr(user, "is_person", False):
         chats = chats.filter(user=user)
     return chats.order_by("-updated_at", "-number")
+
+
+def chat_visible(*, company: Any, user: Any, chat_id: uuid.UUID, lock: bool = False) -> Chat | None:
+    """A chat the caller may write to: a person's own, or any of the company's for its key pair."""
+    chats = Chat.objects.for_company(company).filter(pk=chat_id)
+    if getattr(user, "is_person", False):
+        chats = chats.filter(user=user)
+    return (chats.select_for_update() if lock else chats).first()
+
+
+@dataclass(frozen=True)
+class CompletionSlot:
+    """Where a completion will be saved, as checked before the upstream is called."""
+
+    chat_id: uuid.UUID
+    message_id: uuid.UUID
+    chat_exists: bool
+    replaces_reply: bool
+
+
+def completion_slot(*, company: Any, user: Any, chat_id: uuid.UUID, message_id: uuid.UUID) -> CompletionSlot:
+    """Check, with reads only, that a completion may be saved under these ids.
+
+    The chat must be the caller's or new; the message id must be free or name this chat's reply
+    (a regeneration). Ids are global keys, so an id taken elsewhere is refused: a chat id as not found
+    (as for another person's chat), a message id as a conflict. Nothing of the other row is revealed.
+    """
+    exists = chat_visible(company=company, user=user, chat_id=chat_id) is not None
+    if not exists and Chat.objects.filter(pk=chat_id).exists():
+        raise NotFound("Chat not found.")
+    taken = Message.objects.filter(pk=message_id).values_list("chat_id", "role").first()
+    if taken is not None and taken != (chat_id, MessageRole.ASSISTANT):
+        raise Conflict("This message id is already used; send a new id for each reply.")
+    return CompletionSlot(chat_id, message_id, exists, taken is not None)

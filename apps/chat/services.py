@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Company
 from apps.chat.models import Chat, ChatState, CompletionUsage, Message, MessageRole
+from apps.chat.selectors import CompletionSlot, chat_visible
 from apps.chat.tokens import text_of
 from apps.core.exceptions import Conflict, NotFound
 
@@ -56,14 +58,6 @@ def chat_create(
             raise NotFound("Chat not found.") from None
 
 
-def _visible_chat(company: Any, user: Any, chat_id: uuid.UUID) -> Chat | None:
-    """A person reaches their own chats; the company's key pair reaches them all."""
-    chats = Chat.objects.for_company(company).filter(pk=chat_id)
-    if getattr(user, "is_person", False):
-        chats = chats.filter(user=user)
-    return chats.select_for_update().first()
-
-
 def _new_turns(messages: list[dict[str, Any]], created: bool) -> list[dict[str, Any]]:
     """The turns to store: all of them for a new chat, else those after the last assistant turn."""
     if created:
@@ -72,76 +66,80 @@ def _new_turns(messages: list[dict[str, Any]], created: bool) -> list[dict[str, 
     return messages[last_assistant + 1 :]
 
 
-def completion_chat_open(
+def _completion_chat(
+    company: Any, user: Any, slot: CompletionSlot, model: str, session_ref: str, messages: list[dict[str, Any]],
+    options: dict[str, Any],
+) -> tuple[Chat, bool]:  # fmt: skip
+    """The slot's chat, locked, with the request's settings; created when new. True when created here."""
+    if not slot.chat_exists:
+        try:
+            created = chat_create(
+                company=company, user=user, chat_id=slot.chat_id, model=model, title=_title_from(messages),
+                session_ref=session_ref, options=options,
+            )  # fmt: skip
+            return created, True
+        except NotFound:  # a request in the same new chat got there first: join it if it is the caller's
+            pass
+    chat: Chat | None = chat_visible(company=company, user=user, chat_id=slot.chat_id, lock=True)
+    if chat is None:
+        raise NotFound("Chat not found.")
+    changed = {"model": model, "session_ref": session_ref, "options": options, "state": ChatState.ONLINE}
+    for name, value in changed.items():
+        setattr(chat, name, value)
+    chat.save(update_fields=[*changed, "updated_at"])
+    return chat, False
+
+
+@dataclass
+class ReplyRecord:
+    """The assistant's reply to store with a completion (whatever arrived of it)."""
+
+    content: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def completion_record(
     *,
     company: Any,
     user: Any,
-    chat_id: uuid.UUID,
-    message_id: uuid.UUID,
+    slot: CompletionSlot,
     model: str,
     session_ref: str,
     messages: list[dict[str, Any]],
     options: dict[str, Any],
-) -> tuple[Chat, bool]:
-    """The chat a completion belongs to (created on first use) with the request's new turns stored.
-
-    `message_id` names the reply to come: it must be free, or already be a reply in this chat
-    (a regeneration, which replaces it); the second value says which.
-    """
+    reply: ReplyRecord | None,
+    usage: dict[str, Any],
+) -> Chat:
+    """Save a finished completion in one transaction: the chat (created on first use), the request's new
+    turns, the reply under the slot's message id (replacing it on regeneration) and the usage record."""
     with transaction.atomic():
-        chat = _visible_chat(company, user, chat_id)
-        created = chat is None
-        if chat is None:
-            chat = chat_create(
-                company=company,
-                user=user,
-                chat_id=chat_id,
-                model=model,
-                title=_title_from(messages),
-                session_ref=session_ref,
-                options=options,
-            )
-        existing = Message.objects.filter(pk=message_id).values_list("chat_id", "role").first()
-        if existing is not None and existing != (chat.pk, MessageRole.ASSISTANT):
-            raise Conflict("This message id is already used; send a new id for each reply.")
+        chat, created = _completion_chat(company, user, slot, model, session_ref, messages, options)
         Message.objects.bulk_create(
             Message(company=company, chat=chat, role=m["role"], content=text_of(m.get("content")))
             for m in _new_turns(messages, created)
         )
-        if not created:
-            changed = {"model": model, "session_ref": session_ref, "options": options, "state": ChatState.ONLINE}
-            for name, value in changed.items():
-                setattr(chat, name, value)
-            chat.save(update_fields=[*changed, "updated_at"])
-    return chat, existing is not None
-
-
-def completion_reply_save(
-    *,
-    chat: Chat,
-    message_id: uuid.UUID,
-    content: str,
-    model: str,
-    prompt_tokens: int,
-    completion_tokens: int,
-    replaces: bool = True,
-) -> None:
-    """Store (or replace, on regeneration) the assistant's reply, and mark the chat active."""
-    fields = {
-        "role": MessageRole.ASSISTANT,
-        "content": content,
-        "model": model,
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-    }
-    with transaction.atomic(savepoint=False):
-        # `replaces`: the id may already hold this chat's reply (a regeneration); else it is a plain insert.
-        updated = replaces and Message.objects.filter(pk=message_id, chat=chat).update(
-            **fields, updated_at=timezone.now()
-        )
-        if not updated:
-            Message.objects.create(id=message_id, company_id=chat.company_id, chat=chat, **fields)
-        Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
+        if reply is not None:
+            fields = {
+                "role": MessageRole.ASSISTANT,
+                "content": reply.content,
+                "model": model,
+                "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+            }
+            replaced = slot.replaces_reply and Message.objects.filter(pk=slot.message_id, chat=chat).update(
+                **fields, updated_at=timezone.now()
+            )
+            if not replaced:
+                try:
+                    with transaction.atomic():
+                        Message.objects.create(id=slot.message_id, company=company, chat=chat, **fields)
+                except IntegrityError:  # taken meanwhile by a concurrent request
+                    raise Conflict("This message id is already used; send a new id for each reply.") from None
+            if not created:
+                Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
+        usage_record(company=company, user=user, chat=chat, model=model, **usage)
+    return chat
 
 
 def usage_record(
