@@ -226,7 +226,8 @@ def main() -> None:
         serve_upstream(args.serve_upstream)
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    shm = Path("/dev/shm")  # noqa: S108 - a private directory made by mkdtemp, in memory so SQLite is not disk-bound
+    workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-", dir=shm if shm.is_dir() else None))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
@@ -252,8 +253,8 @@ def main() -> None:
             return {"model": "echo", "stream": stream, "messages": [{"role": "user", "content": "Explain API"}]}
 
         def gateway_body(stream: bool) -> dict[str, Any]:
-            return {"id": str(uuid.uuid4()), "chat_id": str(uuid.uuid4()), "session_id": "bench",
-                    "model": "bench.echo", "stream": stream, "messages": [{"role": "user", "content": "Explain API"}]}  # fmt: skip
+            ids = {"id": str(uuid.uuid4()), "chat_id": str(uuid.uuid4()), "session_id": "bench"}
+            return {**ids, **direct_body(stream), "model": "bench.echo"}
 
         rows = []
         for stream in (False, True):

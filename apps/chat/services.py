@@ -37,6 +37,15 @@ def chat_create(
     options: dict[str, Any] | None = None,
 ) -> Chat:
     """A new chat with the company's next number (the id is the client's, when it gives one)."""
+    fields = {"model": model, "title": title, "session_ref": session_ref, "user_ref": user_ref, "options": options}
+    chat = _chat_insert(company, user, chat_id or uuid.uuid4(), fields)
+    if chat is None:  # the id is another company's (or another person's) chat
+        raise NotFound("Chat not found.")
+    return chat
+
+
+def _chat_insert(company: Any, user: Any, chat_id: uuid.UUID, fields: dict[str, Any]) -> Chat | None:
+    """Insert a numbered chat; None when the id is taken. No exception leaves the transaction block."""
     with transaction.atomic(savepoint=False):
         # The company row's lock orders concurrent creations, so each reads the latest number.
         Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
@@ -44,18 +53,14 @@ def chat_create(
         try:
             with transaction.atomic():
                 return Chat.objects.create(
-                    id=chat_id or uuid.uuid4(),
+                    id=chat_id,
                     company=company,
                     number=number,
                     user=user if getattr(user, "is_person", False) else None,
-                    user_ref=user_ref,
-                    session_ref=session_ref,
-                    model=model,
-                    title=title,
-                    options=options or {},
+                    **{**fields, "options": fields.get("options") or {}},
                 )
-        except IntegrityError:  # the id is another company's (or another person's) chat
-            raise NotFound("Chat not found.") from None
+        except IntegrityError:
+            return None
 
 
 def _new_turns(messages: list[dict[str, Any]], created: bool) -> list[dict[str, Any]]:
@@ -72,14 +77,11 @@ def _completion_chat(
 ) -> tuple[Chat, bool]:  # fmt: skip
     """The slot's chat, locked, with the request's settings; created when new. True when created here."""
     if not slot.chat_exists:
-        try:
-            created = chat_create(
-                company=company, user=user, chat_id=slot.chat_id, model=model, title=_title_from(messages),
-                session_ref=session_ref, options=options,
-            )  # fmt: skip
+        fields = {"model": model, "title": _title_from(messages), "session_ref": session_ref, "options": options}
+        created = _chat_insert(company, user, slot.chat_id, {**fields, "user_ref": ""})
+        if created is not None:
             return created, True
-        except NotFound:  # a request in the same new chat got there first: join it if it is the caller's
-            pass
+        # else a request in the same new chat got there first: join it if it is the caller's
     chat: Chat | None = chat_visible(company=company, user=user, chat_id=slot.chat_id, lock=True)
     if chat is None:
         raise NotFound("Chat not found.")

@@ -481,3 +481,18 @@ def test_the_official_openai_client_works_for_stream_and_non_stream(live, upstre
             model="nobody.x", messages=[{"role": "user", "content": "x"}], stream=False, extra_body=ids
         )
     assert error.value.status_code == 404
+
+
+@pytest.mark.postgres  # the suite's in-memory SQLite locks whole tables between threads
+def test_concurrent_turns_in_one_new_chat_make_one_chat(live, upstream, tenant, provider):
+    from concurrent.futures import ThreadPoolExecutor
+
+    chat_id = str(uuid.uuid4())
+    bodies = [completion_body("acme.gpt-test", f"question {i}", chat_id=chat_id) for i in range(6)]
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda body: live.post(URL, body, bearer(tenant.user)).status, bodies))
+    assert statuses == [200] * 6
+    chat = Chat.objects.get()
+    assert (str(chat.pk), chat.number) == (chat_id, 1)
+    assert chat.messages.filter(role="assistant").count() == 6
+    assert CompletionUsage.objects.filter(chat=chat).count() == 6
