@@ -47,8 +47,9 @@ def in_db_thread(func: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, 
     """`func` (ORM work) from async code, on a pooled worker thread that keeps its database connection.
 
     Django's default for async views is a fresh thread per request, hence a fresh database connection
-    per request; pooled threads reuse theirs, checked like Django checks them at each request's start.
-    Each call is self-contained (its own transactions), so it does not matter which thread runs it.
+    per request; pooled threads reuse theirs, checked (age, health) as Django checks them at a request's
+    start, at most once every CONNECTION_CHECK_SECONDS. Each call is self-contained (its own
+    transactions), so it does not matter which thread runs it.
     """
 
     def call(*args: Any, **kwargs: Any) -> Any:

@@ -13,18 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apps.models_registry.providers.engines import content_text as text_of
+
 _PIECES = re.compile(r"\w+|[^\w\s]")
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_REPLY = 3
-
-
-def text_of(content: Any) -> str:
-    """The text of a message's content: a string, or OpenAI's list of parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
 
 
 def count_tokens(text: str) -> int:

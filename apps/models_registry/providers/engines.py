@@ -374,7 +374,8 @@ BUILTIN_MODELS = ("assistant",)
 _WORDS = re.compile(r"\S+\s*")
 
 
-def _text_of(content: Any) -> str:
+def content_text(content: Any) -> str:
+    """The text of a message's content: a string, or OpenAI's list of parts."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -384,7 +385,7 @@ def _text_of(content: Any) -> str:
 
 def builtin_answer(messages: list[dict[str, Any]], context: list[str] | None = None) -> str:
     """The offline model's answer: built from the conversation (and passages, when given) alone."""
-    user_turns = [_text_of(m.get("content")).strip() for m in messages if m.get("role") == "user"]
+    user_turns = [content_text(m.get("content")).strip() for m in messages if m.get("role") == "user"]
     question = next((text for text in reversed(user_turns) if text), "")
     if not question:
         return "Hello! I am the built-in assistant. Ask me anything about this conversation."
