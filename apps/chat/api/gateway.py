@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import aiohttp
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
@@ -150,7 +151,7 @@ async def _upstream_models(company_id: Any, name: str, target: UpstreamTarget) -
     if cached is None:
         try:
             cached = await engine_for(target).list_models()
-        except (ApplicationError, OSError, ValueError, TimeoutError) as exc:
+        except (ApplicationError, aiohttp.ClientError, OSError, ValueError, TimeoutError) as exc:
             logger.warning("Provider %s did not list its models: %s", name, exc.__class__.__name__)
             return []
         await cache.aset(key, cached, timeout=settings.GATEWAY_MODELS_CACHE_SECONDS)
