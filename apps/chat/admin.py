@@ -8,8 +8,9 @@ from django.contrib import admin
 from django.db.models import Avg, Count, Sum
 from django.http import HttpRequest, HttpResponse
 
-from apps.chat.models import Chat, CompletionUsage, Message
-from apps.core.admin import CompanyScopedAdmin
+from apps.chat import services
+from apps.chat.models import Chat, CompletionUsage, Message, Prompt
+from apps.core.admin import CompanyScopedAdmin, admin_company
 
 
 class MessageInline(admin.TabularInline):
@@ -63,3 +64,22 @@ class CompletionUsageAdmin(CompanyScopedAdmin):
                 .order_by("company__name", "model")
             )
         return response
+
+
+@admin.register(Prompt)
+class PromptAdmin(CompanyScopedAdmin):
+    list_display = ("number", "title", "scenario", "is_template", "user", "usage_count", "company")
+    list_filter = ("is_template", "scenario")
+    search_fields = ("title", "content", "description")
+    readonly_fields = ("number", "usage_count", "created_at", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        company = obj.company if self._is_global(request) else admin_company(request)
+        fields = {name: form.cleaned_data.get(name) for name in ("scenario", "description", "metadata", "is_template")}
+        created = services.prompt_create(
+            company=company, user=request.user, title=obj.title, content=obj.content, **fields
+        )
+        obj.pk, obj.number, obj.company = created.pk, created.number, created.company

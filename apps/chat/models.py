@@ -101,3 +101,26 @@ class CompletionUsage(CompanyOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.model} {self.total_tokens} tokens ({self.outcome})"
+
+
+class Prompt(CompanyOwnedModel):
+    """A reusable prompt template of a company (the chat stream API's prompts; listed by the gateway)."""
+
+    number = models.PositiveIntegerField(help_text="Per-company sequence number (the chat stream API's prompt id).")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    content = models.TextField()
+    scenario = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    is_template = models.BooleanField(default=False, help_text="A template offered to everyone in the company.")
+    usage_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("number",)
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="prompt_number_per_company")]
+
+    def __str__(self) -> str:
+        return self.title

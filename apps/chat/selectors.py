@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from apps.chat.models import Chat, Message, MessageRole
+from apps.chat.models import Chat, Message, MessageRole, Prompt
 from apps.core.exceptions import Conflict, NotFound
 
 
@@ -52,3 +52,11 @@ def completion_slot(*, company: Any, user: Any, chat_id: uuid.UUID, message_id: 
     if taken is not None and taken != (chat_id, MessageRole.ASSISTANT):
         raise Conflict("This message id is already used; send a new id for each reply.")
     return CompletionSlot(chat_id, message_id, exists, taken is not None)
+
+
+def prompt_list_visible(*, company: Any, user: Any) -> QuerySet[Prompt]:
+    """The company's templates and the caller's own prompts (all of them for the key pair)."""
+    prompts = Prompt.objects.for_company(company).select_related("user")
+    if getattr(user, "is_person", False):
+        prompts = prompts.filter(Q(is_template=True) | Q(user=user))
+    return prompts.order_by("number")

@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import Company
-from apps.chat.models import Chat, ChatState, CompletionUsage, Message, MessageRole
+from apps.chat.models import Chat, ChatState, CompletionUsage, Message, MessageRole, Prompt
 from apps.chat.selectors import CompletionSlot, chat_visible
 from apps.chat.tokens import text_of
 from apps.core.exceptions import Conflict, NotFound
@@ -23,6 +23,41 @@ def _title_from(messages: list[dict[str, Any]]) -> str:
     first = next((text_of(m.get("content")).strip() for m in messages if m.get("role") == "user"), "")
     line = " ".join(first.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
+
+
+def _next_number(model: type[Chat] | type[Prompt], company: Any) -> int:
+    """The company's next number for chats or prompts; call inside a transaction.
+
+    The company row's lock orders concurrent creations, so each reads the latest number.
+    """
+    Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
+    return (model.objects.for_company(company).aggregate(top=Max("number"))["top"] or 0) + 1
+
+
+def prompt_create(
+    *,
+    company: Any,
+    user: Any,
+    title: str,
+    content: str,
+    scenario: str = "",
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    is_template: bool = False,
+) -> Prompt:
+    """A new prompt with the company's next prompt number."""
+    with transaction.atomic():
+        return Prompt.objects.create(
+            company=company,
+            number=_next_number(Prompt, company),
+            user=user if getattr(user, "is_person", False) else None,
+            title=title,
+            content=content,
+            scenario=scenario,
+            description=description,
+            metadata=metadata or {},
+            is_template=is_template,
+        )
 
 
 def chat_create(
@@ -47,9 +82,7 @@ def chat_create(
 def _chat_insert(company: Any, user: Any, chat_id: uuid.UUID, fields: dict[str, Any]) -> Chat | None:
     """Insert a numbered chat; None when the id is taken. No exception leaves the transaction block."""
     with transaction.atomic(savepoint=False):
-        # The company row's lock orders concurrent creations, so each reads the latest number.
-        Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
-        number = (Chat.objects.for_company(company).aggregate(top=Max("number"))["top"] or 0) + 1
+        number = _next_number(Chat, company)
         try:
             with transaction.atomic():
                 return Chat.objects.create(

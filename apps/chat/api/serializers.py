@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.accounts.roles import ALL_ROLES
-from apps.chat.models import Chat
+from apps.chat.models import Chat, Prompt
 from apps.models_registry.providers.models import LLMProvider, ProviderKind, UserLLMConfig
 
 # --- providers (conversations dialect) ----------------------------------------------------------------
@@ -127,6 +127,31 @@ class NewChatSerializer(serializers.Serializer):
         if isinstance(data, dict) and isinstance(data.get("chat"), dict):
             data = data["chat"]
         return super().to_internal_value(data)
+
+
+class PromptSerializer(serializers.ModelSerializer):
+    """A prompt as the chat stream API shows it: its per-company number is its `id`."""
+
+    id = serializers.IntegerField(source="number")
+    uuid = serializers.UUIDField(source="pk")
+    user_id = serializers.UUIDField(allow_null=True)
+
+    class Meta:
+        model = Prompt
+        fields = (
+            "id",
+            "uuid",
+            "user_id",
+            "title",
+            "content",
+            "scenario",
+            "description",
+            "metadata",
+            "is_template",
+            "usage_count",
+            "created_at",
+            "updated_at",
+        )
 
 
 # --- toolbox inference -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/users/permissions", views.UserPermissionsView.as_view()),
     path("api/v1/chats", views.ChatsView.as_view()),
     path("api/v1/chats/new", views.ChatNewView.as_view()),
+    path("api/v1/prompts", views.PromptsView.as_view()),
     path("api/v1/toolbox/tools/chats/inference/post", views.InferenceView.as_view()),
     path("chat/llm-providers", views.ProvidersView.as_view()),
     path("chat/llm-providers/<str:provider_id>", views.ProviderView.as_view()),

@@ -271,6 +271,17 @@ class ChatNewView(GatewayAPIView):
         return Response(s.ChatSummarySerializer(chat).data)
 
 
+class PromptsView(GatewayAPIView):
+    @extend_schema(
+        summary="The prompts the caller may use: the company's templates and their own",
+        tags=GATEWAY,
+        responses={200: s.PromptSerializer(many=True), **_detail_errors(401)},
+    )
+    def get(self, request: Request) -> Response:
+        prompts = selectors.prompt_list_visible(company=self.company, user=request.user)
+        return Response(s.PromptSerializer(prompts, many=True).data)
+
+
 # --- toolbox: chats/inference/post --------------------------------------------------------------------------
 
 

@@ -73,3 +73,22 @@ def test_provider_keys_are_set_not_shown(tenant):
     provider = LLMProvider.objects.get()
     assert decrypt_text(provider.api_key_encrypted) == "sk-second-key-2222"
     assert provider.api_key_hint == "…2222"
+
+
+def test_company_admins_add_prompts_numbered_in_their_company(tenant):
+    from apps.chat.models import Prompt
+
+    client = _staff(tenant.admin.user)
+    form = {"title": "Greeter", "content": "Say hello to {name}", "scenario": "", "description": "", "metadata": "{}",
+            "is_template": "on", "user": ""}  # fmt: skip
+    response = client.post("/admin/chat/prompt/add/", form)
+    assert response.status_code == 302, response.content[:3000]
+    prompt = Prompt.objects.get()
+    assert (prompt.company_id, prompt.number, prompt.is_template, prompt.user_id) == (
+        tenant.company.pk,
+        1,
+        True,
+        tenant.admin.user.pk,
+    )
+    client.post("/admin/chat/prompt/add/", {**form, "title": "Second"})
+    assert list(Prompt.objects.order_by("number").values_list("number", flat=True)) == [1, 2]

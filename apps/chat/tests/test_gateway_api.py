@@ -140,3 +140,22 @@ def test_new_chat(anon, tenant):
     )
     assert_detail_error(anon.post("/api/v1/chats/new", payload, format="json"), 401)
     assert uuid.UUID(body["id"])
+
+
+# --- prompts -----------------------------------------------------------------------------------------------------
+
+
+def test_prompts_lists_the_companys_templates_and_the_callers_own(anon, tenant, outsider):
+    from apps.chat.services import prompt_create
+
+    prompt_create(company=tenant.company, user=tenant.admin.user, title="Summarizer", content="Summarize: {text}",
+                  scenario="summarization", is_template=True)  # fmt: skip
+    prompt_create(company=tenant.company, user=tenant.user.user, title="Mine", content="Mine")
+    prompt_create(company=tenant.company, user=tenant.manager.user, title="Colleague's", content="x")
+    prompt_create(company=outsider.company, user=outsider.user.user, title="Outsider's", content="x", is_template=True)
+    body = tenant.user.client.get("/api/v1/prompts").json()
+    assert [(p["id"], p["title"]) for p in body] == [(1, "Summarizer"), (2, "Mine")]
+    assert body[0]["scenario"] == "summarization" and body[0]["is_template"] is True
+    assert len(tenant.key_client().get("/api/v1/prompts").json()) == 3
+    assert [p["id"] for p in outsider.user.client.get("/api/v1/prompts").json()] == [1]
+    assert_detail_error(anon.get("/api/v1/prompts"), 401)
