@@ -148,33 +148,38 @@ def completion_record(
 ) -> Chat:
     """Save a finished completion in one transaction: the chat (created on first use), the request's new
     turns, the reply under the slot's message id (replacing it on regeneration) and the usage record."""
-    with transaction.atomic():
-        chat, created = _completion_chat(company, user, slot, model, session_ref, messages, options)
-        Message.objects.bulk_create(
-            Message(company=company, chat=chat, role=m["role"], content=text_of(m.get("content")))
-            for m in _new_turns(messages, created)
-        )
-        if reply is not None:
-            fields = {
-                "role": MessageRole.ASSISTANT,
-                "content": reply.content,
-                "model": model,
-                "prompt_tokens": reply.prompt_tokens,
-                "completion_tokens": reply.completion_tokens,
-            }
-            replaced = slot.replaces_reply and Message.objects.filter(pk=slot.message_id, chat=chat).update(
-                **fields, updated_at=timezone.now()
+    try:
+        with transaction.atomic():
+            chat, created = _completion_chat(company, user, slot, model, session_ref, messages, options)
+            Message.objects.bulk_create(
+                Message(company=company, chat=chat, role=m["role"], content=text_of(m.get("content")))
+                for m in _new_turns(messages, created)
             )
-            if not replaced:
-                try:
-                    with transaction.atomic():
-                        Message.objects.create(id=slot.message_id, company=company, chat=chat, **fields)
-                except IntegrityError:  # taken meanwhile by a concurrent request
-                    raise Conflict("This message id is already used; send a new id for each reply.") from None
-            if not created:
-                Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
-        usage_record(company=company, user=user, chat=chat, model=model, **usage)
+            if reply is not None:
+                _reply_store(company, chat, slot, model, reply, touch_chat=not created)
+            usage_record(company=company, user=user, chat=chat, model=model, **usage)
+    except IntegrityError:  # the reply's id was taken meanwhile by a concurrent request
+        raise Conflict("This message id is already used; send a new id for each reply.") from None
     return chat
+
+
+def _reply_store(
+    company: Any, chat: Chat, slot: CompletionSlot, model: str, reply: ReplyRecord, *, touch_chat: bool
+) -> None:
+    fields = {
+        "role": MessageRole.ASSISTANT,
+        "content": reply.content,
+        "model": model,
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+    }
+    now = timezone.now()
+    if not (
+        slot.replaces_reply and Message.objects.filter(pk=slot.message_id, chat=chat).update(**fields, updated_at=now)
+    ):
+        Message.objects.create(id=slot.message_id, company=company, chat=chat, **fields)
+    if touch_chat:
+        Chat.objects.filter(pk=chat.pk).update(updated_at=now)
 
 
 def usage_record(
