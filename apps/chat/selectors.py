@@ -25,7 +25,7 @@ def chat_visible(*, company: Any, user: Any, chat_id: uuid.UUID, lock: bool = Fa
     chats = Chat.objects.for_company(company).filter(pk=chat_id)
     if getattr(user, "is_person", False):
         chats = chats.filter(user=user)
-    return (chats.select_for_update() if lock else chats).first()
+    return (chats.select_for_update(no_key=True) if lock else chats).first()
 
 
 @dataclass(frozen=True)

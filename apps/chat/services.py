@@ -28,9 +28,11 @@ def _title_from(messages: list[dict[str, Any]]) -> str:
 def _next_number(model: type[Chat] | type[Prompt], company: Any) -> int:
     """The company's next number for chats or prompts; call inside a transaction.
 
-    The company row's lock orders concurrent creations, so each reads the latest number.
+    The company row's lock orders concurrent creations, so each reads the latest number. It is a
+    no-key lock: rows pointing at the company (messages, usage) can still be inserted meanwhile, as
+    their foreign-key checks need only a key-share lock; a full FOR UPDATE would deadlock with them.
     """
-    Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
+    Company.objects.select_for_update(no_key=True).filter(pk=company.pk).values_list("pk", flat=True).get()
     return (model.objects.for_company(company).aggregate(top=Max("number"))["top"] or 0) + 1
 
 
