@@ -28,6 +28,13 @@ def chat_visible(*, company: Any, user: Any, chat_id: uuid.UUID, lock: bool = Fa
     return (chats.select_for_update(no_key=True) if lock else chats).first()
 
 
+def _may_write(company: Any, user: Any, company_id: Any, user_id: Any) -> bool:
+    """The rule of `chat_visible`, for a row already read."""
+    if company_id != company.pk:
+        return False
+    return not getattr(user, "is_person", False) or user_id == user.pk
+
+
 @dataclass(frozen=True)
 class CompletionSlot:
     """Where a completion will be saved, as checked before the upstream is called."""
@@ -45,8 +52,10 @@ def completion_slot(*, company: Any, user: Any, chat_id: uuid.UUID, message_id: 
     (a regeneration). Ids are global keys, so an id taken elsewhere is refused: a chat id as not found
     (as for another person's chat), a message id as a conflict. Nothing of the other row is revealed.
     """
-    exists = chat_visible(company=company, user=user, chat_id=chat_id) is not None
-    if not exists and Chat.objects.filter(pk=chat_id).exists():
+    # One read, so a chat created meanwhile by a concurrent first turn is seen whole or not at all.
+    owner = Chat.objects.filter(pk=chat_id).values_list("company_id", "user_id").first()
+    exists = owner is not None
+    if exists and not _may_write(company, user, *owner):
         raise NotFound("Chat not found.")
     taken = Message.objects.filter(pk=message_id).values_list("chat_id", "role").first()
     if taken is not None and taken != (chat_id, MessageRole.ASSISTANT):
