@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("apps.actors.api.urls")),
     path("api/v1/", include("apps.notes.api.urls")),
     path("api/v1/", include("apps.automations.api.urls")),
+    path("", include("apps.chat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -7,7 +7,9 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.core.exceptions import GENERIC_ERROR, error_body, translate_exception
@@ -26,16 +28,39 @@ _STATUS_MESSAGES = {
 }
 
 
-class RequestIdMiddleware:
+class DualModeMiddleware:
+    """A middleware that runs natively under WSGI and ASGI, so async views are not pushed into a thread."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        return self.handle(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        return self.handle(request, await self.get_response(request))
+
+    def handle(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        return response
+
+
+class RequestIdMiddleware(DualModeMiddleware):
     """Gives each request an id (the client's `X-Request-Id` when it is sane) and returns it."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
         incoming = request.headers.get("X-Request-Id", "")
         request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
+        if self.async_mode:
+            return self._acall_with_id(request, request_id)
         token = current_request_id.set(request_id)
         try:
             response = self.get_response(request)
@@ -44,15 +69,20 @@ class RequestIdMiddleware:
         response["X-Request-Id"] = request_id
         return response
 
+    async def _acall_with_id(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        token = current_request_id.set(request_id)
+        try:
+            response = await self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-Id"] = request_id
+        return response
 
-class ApiErrorMiddleware:
+
+class ApiErrorMiddleware(DualModeMiddleware):
     """On API paths, turns HTML error pages and unhandled exceptions into JSON in the path's dialect."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def handle(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not is_api_path(request.path) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith("application/json"):

@@ -40,3 +40,6 @@ class DataSourceAdmin(CompanyScopedAdmin):
     list_filter = ("kind",)
     search_fields = ("originalname", "url")
     readonly_fields = ("id", "created_at", "updated_at")
+
+
+from apps.models_registry.providers.admin import *  # noqa: E402, F403 - the providers' admin classes

@@ -149,3 +149,7 @@ class DataSource(CompanyOwnedModel):
 
     def __str__(self) -> str:
         return self.originalname
+
+
+# The upstream LLM providers and their keys live in their own module; Django finds models through this one.
+from apps.models_registry.providers.models import *  # noqa: E402, F403

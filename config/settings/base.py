@@ -90,7 +90,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # IMMEDIATE: a transaction takes the write lock at its start, so concurrent writers wait their
+            # turn instead of failing with "database is locked" when a read lock cannot be upgraded.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -373,3 +375,20 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
     "CELERY_WORKER_PREFETCH_MULTIPLIER", CELERY_WORKER_PREFETCH_MULTIPLIER, minimum=1
 )
+# --- gateway (LLM providers and chat completions) ---
+# Upstream calls: connect and per-read timeouts, retries with exponential backoff before the first byte.
+GATEWAY_CONNECT_TIMEOUT_SECONDS = env_int("GATEWAY_CONNECT_TIMEOUT_SECONDS", 10, minimum=1)
+GATEWAY_READ_TIMEOUT_SECONDS = env_int("GATEWAY_READ_TIMEOUT_SECONDS", 30, minimum=1)
+GATEWAY_MAX_RETRIES = env_int("GATEWAY_MAX_RETRIES", 2, minimum=0)
+GATEWAY_RETRY_BACKOFF_SECONDS = env_int("GATEWAY_RETRY_BACKOFF_MS", 250, minimum=0) / 1000
+GATEWAY_RETRY_MAX_WAIT_SECONDS = env_int("GATEWAY_RETRY_MAX_WAIT_SECONDS", 5, minimum=0)
+GATEWAY_UPSTREAM_CONNECTIONS = env_int("GATEWAY_UPSTREAM_CONNECTIONS", 200, minimum=1)
+GATEWAY_AZURE_API_VERSION = env_str("GATEWAY_AZURE_API_VERSION", "2024-06-01")
+# GET /api/models asks each provider for its models, caching the answer; a dead provider is skipped.
+GATEWAY_MODELS_CACHE_SECONDS = env_int("GATEWAY_MODELS_CACHE_SECONDS", 60, minimum=0)
+GATEWAY_MODELS_TIMEOUT_SECONDS = env_int("GATEWAY_MODELS_TIMEOUT_SECONDS", 5, minimum=1)
+# Requests per minute per company on the gateway (0: no limit), and the largest request body.
+GATEWAY_REQUESTS_PER_MINUTE = env_int("GATEWAY_REQUESTS_PER_MINUTE", 600, minimum=0)
+GATEWAY_MAX_REQUEST_BYTES = env_int("GATEWAY_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The model chats use when none is given (chats/inference/post, new chats).
+GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")

@@ -1,0 +1,1 @@
+"""Upstream LLM providers: their records and keys, and the engines that talk to them."""
