@@ -23,11 +23,14 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
+from apps.billing.services.limits import limit_check
+from apps.billing.services.limits import usage_record as plan_usage_record
 from apps.chat import services
 from apps.chat.models import UsageOutcome
 from apps.chat.selectors import CompletionSlot, completion_slot
 from apps.chat.tokens import count_prompt_tokens, count_tokens, text_of
 from apps.core.exceptions import RateLimited
+from apps.core.limits import INFERENCE_REQUESTS, TOKENS
 from apps.models_registry.providers.engines import (
     CompletionRequest,
     ProviderError,
@@ -160,6 +163,9 @@ def completion_prepare(
     saved together afterwards (`completion_finish`), so the request waits for no commit before its first
     token.
     """
+    # The plan's monthly allowances: refused before the upstream is asked, counted when the answer is saved.
+    limit_check(company=company, resource=INFERENCE_REQUESTS, amount=1)
+    limit_check(company=company, resource=TOKENS, amount=1)
     resolved = model_resolve(company=company, user=user, model_id=data.model)
     messages = substitute_variables(data.messages, data.variables, user)
     slot = completion_slot(company=company, user=user, chat_id=data.chat_id, message_id=data.message_id)
@@ -215,6 +221,9 @@ def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict
             "error": outcome.error,
         },
     )
+    plan_usage_record(company=prepared.company, resource=INFERENCE_REQUESTS, amount=1)
+    if prompt + completion:
+        plan_usage_record(company=prepared.company, resource=TOKENS, amount=prompt + completion)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
