@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
 from apps.core.testing import *  # noqa: F403 - fixtures
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plan_catalogue(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Tests that commit end by emptying every table, and --reuse-db keeps that state for the next run;
+    the plan catalogue (loaded by a data migration) is put back once per session."""
+    from apps.billing.services.limits import plans_ensure
+
+    with django_db_blocker.unblock():
+        plans_ensure()
+
 
 NEEDS = {
     "redis": ("REDIS_URL",),

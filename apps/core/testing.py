@@ -163,7 +163,9 @@ class Worker:
     log_path: Path
 
     def mails(self) -> list[str]:
-        return [p.read_text() for p in sorted(self.mail_dir.glob("*.log"))]
+        """Mails the worker has finished writing (the file backend creates the file before it writes)."""
+        texts = [p.read_text() for p in sorted(self.mail_dir.glob("*.log"))]
+        return [text for text in texts if text.rstrip().endswith("-" * 79)]
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
