@@ -12,8 +12,8 @@ from apps.accounts.models import Company
 from apps.activities.models import Activity, ActivitySettings
 from apps.activities.selectors import activity_get
 from apps.billing.services.limits import limit_check
-from apps.core.exceptions import InvalidInput, NotFound
-from apps.core.ids import parse_uuid
+from apps.core.exceptions import InvalidInput
+from apps.core.ids import parse_uuid, rows_with_ids
 from apps.core.limits import ACTIVE_ACTIVITIES
 
 ACTIVE_LIMIT_REACHED = (
@@ -119,12 +119,7 @@ def activities_delete(*, company: Any, actor: Any, activity_ids: list[Any]) -> i
     """Delete activities of the company; all or nothing (an unknown id deletes none)."""
     if not activity_ids:
         raise InvalidInput("Missing activities.")
-    wanted = {str(raw): parse_uuid(raw) for raw in activity_ids}
     with transaction.atomic():
-        rows = Activity.objects.for_company(company).filter(pk__in=[v for v in wanted.values() if v])
-        found = set(rows.values_list("pk", flat=True))
-        missing = [raw for raw, parsed in wanted.items() if parsed not in found]
-        if missing:
-            raise NotFound(f"Activity not found: {missing[0]}.")
-        rows.delete()
-    return len(found)
+        rows = rows_with_ids(Activity.objects.for_company(company), activity_ids, what="Activity")
+        Activity.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)

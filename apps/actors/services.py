@@ -9,8 +9,8 @@ from django.db import transaction
 
 from apps.actors.models import Actor
 from apps.actors.selectors import actor_get
-from apps.core.exceptions import InvalidInput, NotFound
-from apps.core.ids import parse_uuid
+from apps.core.exceptions import InvalidInput
+from apps.core.ids import rows_with_ids
 
 
 def personas_normalize(personas: list[Any]) -> list[dict[str, str]]:
@@ -73,12 +73,7 @@ def actors_delete(*, company: Any, actor: Any, actor_ids: list[Any]) -> int:
     """Delete actors of the company; all or nothing (an unknown id deletes none)."""
     if not actor_ids:
         raise InvalidInput("Missing actors.")
-    wanted = {str(raw): parse_uuid(raw) for raw in actor_ids}
     with transaction.atomic():
-        rows = Actor.objects.for_company(company).filter(pk__in=[v for v in wanted.values() if v])
-        found = set(rows.values_list("pk", flat=True))
-        missing = [raw for raw, parsed in wanted.items() if parsed not in found]
-        if missing:
-            raise NotFound(f"Actor not found: {missing[0]}.")
-        rows.delete()
-    return len(found)
+        rows = rows_with_ids(Actor.objects.for_company(company), actor_ids, what="Actor")
+        Actor.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)

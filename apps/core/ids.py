@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+
+from apps.core.exceptions import NotFound
+
+M = TypeVar("M", bound=Model)
 
 
 def parse_uuid(value: Any) -> uuid.UUID | None:
@@ -14,3 +21,17 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+def rows_with_ids(queryset: QuerySet[M], ids: Iterable[Any], *, what: str) -> list[M]:
+    """The rows of `queryset` with these ids, in one query, for all-or-nothing bulk actions.
+
+    NotFound names the first id that is not one of them (unknown, garbage, or another company's).
+    """
+    wanted = {str(raw): parse_uuid(raw) for raw in ids}
+    rows = list(queryset.filter(pk__in=[pk for pk in wanted.values() if pk]))
+    found = {row.pk for row in rows}
+    missing = [raw for raw, pk in wanted.items() if pk not in found]
+    if missing:
+        raise NotFound(f"{what} not found: {missing[0]}.")
+    return rows

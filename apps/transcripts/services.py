@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.billing.services.limits import limit_check, usage_consume
 from apps.core.exceptions import ApplicationError, Conflict, InvalidInput, NotFound, PayloadTooLarge
-from apps.core.ids import parse_uuid
+from apps.core.ids import parse_uuid, rows_with_ids
 from apps.core.limits import TRANSCRIPTION_SECONDS, UPLOAD_BYTES
 from apps.models_registry.asr import audio as audio_io
 from apps.models_registry.asr.engines import recognizer
@@ -223,12 +223,8 @@ def transcripts_delete(*, principal: Any, ids: list[str]) -> int:
     """Delete transcripts the caller may see, with their audio; all or nothing."""
     if not ids:
         raise InvalidInput("Missing transcriptions.")
-    wanted = {str(value): parse_uuid(value) for value in ids}
-    rows = list(Transcript.objects.visible_to(principal).filter(pk__in=[v for v in wanted.values() if v]))
-    found = {row.pk for row in rows}
-    missing = [raw for raw, pk in wanted.items() if pk not in found]
-    if missing:
-        raise NotFound(f"Transcript not found: {missing[0]}.")
+    rows = rows_with_ids(Transcript.objects.visible_to(principal), ids, what="Transcript")
+    found = [row.pk for row in rows]
     files = [row.audio.name for row in rows if row.audio]
     storage = Transcript._meta.get_field("audio").storage  # type: ignore[attr-defined]
     with transaction.atomic():

@@ -21,7 +21,7 @@ from apps.accounts.services.auth import mfa_disable, token_issue_for_user
 from apps.accounts.tasks import send_confirmation_email
 from apps.core.crypto import digest, digests_match
 from apps.core.exceptions import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
-from apps.core.ids import parse_uuid
+from apps.core.ids import parse_uuid, rows_with_ids
 from apps.core.limits import USERS, check_limit
 
 COMPANY_FIELDS = (
@@ -343,12 +343,7 @@ def members_delete(*, company: Company, actor: Any, userids: list[str]) -> int:
     """Delete users of the company and everything of theirs; all or nothing."""
     if not userids:
         raise InvalidInput("Missing users.")
-    wanted = {str(u): parse_uuid(u) for u in userids}
-    users = list(_members(company).filter(pk__in=[v for v in wanted.values() if v]))
-    found = {user.pk for user in users}
-    missing = [raw for raw, canonical in wanted.items() if canonical not in found]
-    if missing:
-        raise NotFound(f"User not found: {missing[0]}.")
+    users = rows_with_ids(_members(company), userids, what="User")
     if getattr(actor, "pk", None) in {user.pk for user in users}:
         raise InvalidInput("You cannot delete your own account here.")
     for user in users:

@@ -12,8 +12,8 @@ from apps.automations.models import Automation, AutomationEvent
 from apps.automations.selectors import automation_get
 from apps.automations.services.schedules import schedule_next
 from apps.core.crypto import decrypt_text, digest, encrypt_text, random_token
-from apps.core.exceptions import InvalidInput, NotFound
-from apps.core.ids import parse_uuid
+from apps.core.exceptions import InvalidInput
+from apps.core.ids import rows_with_ids
 
 TRIGGER_PURPOSE = "automation-trigger"
 
@@ -133,15 +133,10 @@ def automations_delete(*, company: Any, actor: Any, automation_ids: list[Any]) -
     """Delete automations with their runs and events; all or nothing (an unknown id deletes none)."""
     if not automation_ids:
         raise InvalidInput("Missing automations.")
-    wanted = {str(raw): parse_uuid(raw) for raw in automation_ids}
     with transaction.atomic():
-        rows = Automation.objects.for_company(company).filter(pk__in=[v for v in wanted.values() if v])
-        found = set(rows.values_list("pk", flat=True))
-        missing = [raw for raw, parsed in wanted.items() if parsed not in found]
-        if missing:
-            raise NotFound(f"Automation not found: {missing[0]}.")
-        rows.delete()
-    return len(found)
+        rows = rows_with_ids(Automation.objects.for_company(company), automation_ids, what="Automation")
+        Automation.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
 
 
 def automation_trigger_rotate(*, company: Any, actor: Any, automation_id: Any) -> Automation:
