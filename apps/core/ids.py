@@ -23,15 +23,16 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def rows_with_ids(queryset: QuerySet[M], ids: Iterable[Any], *, what: str) -> list[M]:
+def rows_with_ids(queryset: QuerySet[M], ids: Iterable[Any], *, what: str, message: str | None = None) -> list[M]:
     """The rows of `queryset` with these ids, in one query, for all-or-nothing bulk actions.
 
-    NotFound names the first id that is not one of them (unknown, garbage, or another company's).
+    NotFound names the first id that is not one of them (unknown, garbage, or another company's),
+    unless the caller gives its own `message`.
     """
     wanted = {str(raw): parse_uuid(raw) for raw in ids}
     rows = list(queryset.filter(pk__in=[pk for pk in wanted.values() if pk]))
     found = {row.pk for row in rows}
     missing = [raw for raw, pk in wanted.items() if pk not in found]
     if missing:
-        raise NotFound(f"{what} not found: {missing[0]}.")
+        raise NotFound(message or f"{what} not found: {missing[0]}.")
     return rows

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from apps.core.exceptions import Conflict, InvalidInput, NotFound
-from apps.core.ids import parse_uuid
+from apps.core.ids import parse_uuid, rows_with_ids
 from apps.models_registry.models import AIModel, Intent, Slot, VocabularyEntry
 from apps.models_registry.selectors import model_get
 
@@ -76,15 +76,12 @@ def intents_delete(*, company: Any, actor: Any, intentids: list[str], modelid: s
     """Delete intents (with their slots); all or nothing."""
     if not intentids:
         raise InvalidInput("Missing intents.")
-    pks = {parse_uuid(value) for value in intentids}
-    if None in pks:
-        raise NotFound("Intent not found; no intent was deleted.")
-    queryset = Intent.objects.for_company(company).filter(pk__in=pks)
+    queryset = Intent.objects.for_company(company)
     if modelid:
         queryset = queryset.filter(model=model_get(company=company, modelid=modelid))
-    found = list(queryset.select_for_update())
-    if len(found) != len(pks):
-        raise NotFound("Intent not found; no intent was deleted.")
+    found = rows_with_ids(
+        queryset.select_for_update(), intentids, what="Intent", message="Intent not found; no intent was deleted."
+    )
     for row in found:
         Slot.objects.for_company(company).filter(model_id=row.model_id, intent=row.name).delete()
         row.delete()
@@ -165,12 +162,12 @@ def slots_delete(*, company: Any, actor: Any, modelid: str, slotids: list[str]) 
     model = model_get(company=company, modelid=modelid)
     if not slotids:
         raise InvalidInput("Missing slots.")
-    pks = {parse_uuid(value) for value in slotids}
-    if None in pks:
-        raise NotFound("No slots were deleted: a slot was not found.")
-    found = list(Slot.objects.for_company(company).filter(model=model, pk__in=pks).select_for_update())
-    if len(found) != len(pks):
-        raise NotFound("No slots were deleted: a slot was not found.")
+    found = rows_with_ids(
+        Slot.objects.for_company(company).filter(model=model).select_for_update(),
+        slotids,
+        what="Slot",
+        message="No slots were deleted: a slot was not found.",
+    )
     Slot.objects.for_company(company).filter(pk__in=[row.pk for row in found]).delete()
     return len(found)
 

@@ -8,8 +8,8 @@ from typing import Any
 from django.db import transaction
 
 from apps.core import limits as core_limits
-from apps.core.exceptions import Conflict, InvalidInput, NotFound
-from apps.core.ids import parse_uuid
+from apps.core.exceptions import Conflict, InvalidInput
+from apps.core.ids import rows_with_ids
 from apps.models_registry.models import AIModel, Algorithm
 from apps.models_registry.selectors import model_get
 
@@ -122,12 +122,12 @@ def models_delete(*, company: Any, actor: Any, modelids: list[str]) -> int:
     """Delete models with everything that belongs to them; all or nothing."""
     if not modelids:
         raise InvalidInput("Missing models.")
-    pks = {parse_uuid(value) for value in modelids}
-    if None in pks:
-        raise NotFound("Model not found; no model was deleted.")
-    found = list(AIModel.objects.for_company(company).select_for_update().filter(pk__in=pks))
-    if len(found) != len(pks):
-        raise NotFound("Model not found; no model was deleted.")
+    found = rows_with_ids(
+        AIModel.objects.for_company(company).select_for_update(),
+        modelids,
+        what="Model",
+        message="Model not found; no model was deleted.",
+    )
     locked = [m.name for m in found if not m.candelete]
     if locked:
         raise Conflict(f"These models cannot be deleted: {', '.join(locked)}; no model was deleted.")
