@@ -35,7 +35,8 @@ def _clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _pdf(name: str, data: bytes) -> str:
+def pdf_text(name: str, data: bytes) -> str:
+    """The text of a PDF, page by page; DocumentError when it is encrypted or damaged."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -48,7 +49,8 @@ def _pdf(name: str, data: bytes) -> str:
         raise DocumentError(f"{name}: the PDF could not be read (damaged file).") from exc
 
 
-def _docx(name: str, data: bytes) -> str:
+def docx_text(name: str, data: bytes) -> str:
+    """The paragraphs (then table rows) of a Word document; DocumentError when it is damaged."""
     import docx
 
     try:
@@ -103,7 +105,7 @@ def extract_document(name: str, data: bytes, *, max_bytes: int) -> Extracted:
     if not data:
         raise DocumentError(f"{name}: the file is empty.")
     if data.startswith(b"%PDF-"):
-        result = Extracted(_pdf(name, data), "application/pdf", ".pdf")
+        result = Extracted(pdf_text(name, data), "application/pdf", ".pdf")
     elif data.startswith(b"PK\x03\x04"):
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
@@ -112,7 +114,7 @@ def extract_document(name: str, data: bytes, *, max_bytes: int) -> Extracted:
         if "word/document.xml" not in names:
             raise DocumentError(f"{name}: unsupported file type; upload doc, docx, pdf or txt files.")
         mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        result = Extracted(_docx(name, data), mimetype, ".docx")
+        result = Extracted(docx_text(name, data), mimetype, ".docx")
     elif data.startswith(OLE_MAGIC):
         result = Extracted(_doc(name, data), "application/msword", ".doc")
     else:

@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import webvtt
-from docx import Document
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
+from apps.core.documents import docx_text, pdf_text
 from apps.core.exceptions import InvalidInput, UnsupportedMediaType
 
 # "Name: what they said" — a short name of up to four words, starting with a letter.
@@ -103,18 +101,9 @@ def parse(data: bytes, filename: str = "") -> ParsedTranscript:
     if not data or not data.strip():
         raise InvalidInput(f"The file {filename or ''} is empty.".replace("  ", " "))
     if data.startswith(b"%PDF-"):
-        try:
-            reader = PdfReader(io.BytesIO(data))
-            pages = [page.extract_text() or "" for page in reader.pages]
-        except (PdfReadError, ValueError, KeyError, OSError) as exc:
-            raise InvalidInput(f"The PDF {filename} is damaged and cannot be read.") from exc
-        return _from_lines("\n".join(pages).splitlines(), "pdf")
+        return _from_lines(pdf_text(filename or "file", data).splitlines(), "pdf")
     if _is_docx(data):
-        try:
-            document = Document(io.BytesIO(data))
-        except (ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise InvalidInput(f"The Word file {filename} is damaged and cannot be read.") from exc
-        return _from_lines([p.text for p in document.paragraphs], "docx")
+        return _from_lines(docx_text(filename or "file", data).splitlines(), "docx")
     if data.startswith(b"PK"):
         raise UnsupportedMediaType("Unsupported file type. Import txt, vtt, srt, docx or pdf.")
     text = _text(data)
