@@ -19,7 +19,6 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -29,6 +28,7 @@ from apps.chat import services
 from apps.chat.models import UsageOutcome
 from apps.chat.selectors import CompletionSlot, completion_slot
 from apps.chat.tokens import count_prompt_tokens, count_tokens, text_of
+from apps.core.counters import cache_count
 from apps.core.exceptions import RateLimited
 from apps.core.limits import INFERENCE_REQUESTS, TOKENS
 from apps.models_registry.providers.engines import (
@@ -106,13 +106,7 @@ def rate_limit_check(*, company: Any) -> None:
     now = time.time()
     window = int(now // 60)
     key = f"gateway-rpm:{company.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
-    if count > limit:
+    if cache_count(key, timeout=120) > limit:
         raise RateLimited("Request limit exceeded for your company. Retry later.", retry_after=60 - int(now % 60))
 
 

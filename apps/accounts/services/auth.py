@@ -19,6 +19,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.models import ApiKeyPair, Company, CompanyPrincipal, RevokedToken, User, normalize_email
+from apps.core.counters import cache_count
 from apps.core.crypto import decrypt_text, digest, digests_match, encrypt_text, random_token
 from apps.core.exceptions import InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
 from apps.core.ids import parse_uuid
@@ -56,13 +57,7 @@ def login_failure_record(*, email: str, ip: str) -> None:
     """Count a failure; reaching a limit locks the account (or address) for LOGIN_LOCKOUT_SECONDS."""
     window = settings.LOGIN_LOCKOUT_SECONDS
     for key, limit in _throttle_keys(email, ip):
-        cache.add(key, 0, timeout=window)
-        try:
-            failures = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            failures = 1
-        if failures >= limit:
+        if cache_count(key, timeout=window) >= limit:
             cache.set(f"{key}:lock", time.time() + window, timeout=window)
 
 
