@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from apps.core.exceptions import InvalidInput, NotFound
-from apps.core.ids import parse_uuid
+from apps.core.exceptions import InvalidInput
+from apps.core.ids import parse_uuid, rows_with_ids
 from apps.transcripts.models import Transcript
 
 
@@ -34,12 +34,9 @@ def transcript_list(
 
 
 def transcripts_for_export(*, principal: Any, ids: list[str]) -> list[Transcript]:
-    """The named transcripts in the order given; NotFound naming the first unknown one."""
+    """The named transcripts in the order given; NotFound ("Object not found.", the spec's words) for any other id."""
     if not ids:
         raise InvalidInput("Missing transcripts.")
-    wanted = [(raw, parse_uuid(raw)) for raw in dict.fromkeys(str(i) for i in ids)]
-    rows = {row.pk: row for row in Transcript.objects.visible_to(principal).filter(pk__in=[p for _, p in wanted if p])}
-    missing = [raw for raw, pk in wanted if pk not in rows]
-    if missing:
-        raise NotFound("Object not found.")
-    return [rows[pk] for _, pk in wanted if pk is not None]
+    visible = Transcript.objects.visible_to(principal)
+    rows = {row.pk: row for row in rows_with_ids(visible, ids, what="Transcript", message="Object not found.")}
+    return [rows[pk] for pk in dict.fromkeys(parse_uuid(raw) for raw in ids)]
