@@ -11,10 +11,18 @@ from apps.core.testing import *  # noqa: F403 - fixtures
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _plan_catalogue(django_db_setup: None, django_db_blocker: Any) -> None:
+def _plan_catalogue(request: pytest.FixtureRequest, django_db_blocker: Any) -> None:
     """Tests that commit end by emptying every table, and --reuse-db keeps that state for the next run;
-    the plan catalogue (loaded by a data migration) is put back once per session."""
+    the plan catalogue (loaded by a data migration) is put back once per session (when a test uses the database)."""
     from apps.billing.services.limits import plans_ensure
+
+    database_fixtures = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+    if not any(
+        item.get_closest_marker("django_db") or database_fixtures & set(getattr(item, "fixturenames", ()))
+        for item in request.session.items
+    ):
+        return
+    request.getfixturevalue("django_db_setup")
 
     with django_db_blocker.unblock():
         plans_ensure()

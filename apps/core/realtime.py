@@ -1,0 +1,83 @@
+"""Push events to sockets through the channel layer: a company's events socket and a chat's live sockets.
+
+Groups are per company and per chat (never one global group). A send never fails its caller: a
+progress event is news, not state; the state itself is in the database and readable through the API.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# The consumer method that receives a company event: `company_event(self, message)`; the event is
+# in message["event"] and is sent to the socket as it is.
+COMPANY_EVENT = "company.event"
+# The consumer method that receives a chat's control message: `chat_control(self, message)`.
+CHAT_CONTROL = "chat.control"
+
+
+def _hex(value: Any) -> str:
+    return getattr(value, "hex", None) or str(value).replace("-", "")
+
+
+def company_group(company_id: Any) -> str:
+    """The channel-layer group of a company's staff event sockets."""
+    return f"company.{_hex(company_id)}.events"
+
+
+def chat_group(chat_id: Any) -> str:
+    """The channel-layer group of the live sockets of one chat."""
+    return f"chat.{_hex(chat_id)}"
+
+
+async def group_send_async(group: str, message: dict[str, Any]) -> bool:
+    """Send to a group; False (and a log line) when the channel layer cannot take it."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        await layer.group_send(group, message)
+    except Exception:
+        logger.warning("Could not send %s to %s", message.get("type"), group, exc_info=True)
+        return False
+    return True
+
+
+def group_send(group: str, message: dict[str, Any]) -> bool:
+    """Send to a group from sync code (views, services, Celery tasks)."""
+    return async_to_sync(group_send_async)(group, message)
+
+
+def company_event_send(*, company_id: Any, event: dict[str, Any]) -> bool:
+    """Push one event (a JSON object with a `type`) to every events socket of the company."""
+    return group_send(company_group(company_id), {"type": COMPANY_EVENT, "event": event})
+
+
+def job_progress_send(
+    *,
+    company_id: Any,
+    job: str,
+    object_id: Any,
+    state: str,
+    progress: int | None = None,
+    error: str = "",
+    **extra: Any,
+) -> bool:
+    """Push a job's state and progress: `{"type": "job_progress", "job": "training", "id": ..., ...}`."""
+    event: dict[str, Any] = {"type": "job_progress", "job": job, "id": str(object_id), "state": state}
+    if progress is not None:
+        event["progress"] = progress
+    if error:
+        event["error"] = error
+    event.update(extra)
+    return company_event_send(company_id=company_id, event=event)
+
+
+def chat_control_send(*, chat_id: Any, action: str, **extra: Any) -> bool:
+    """Tell every live socket of a chat to do something (`stop`: close and cancel any stream)."""
+    return group_send(chat_group(chat_id), {"type": CHAT_CONTROL, "action": action, **extra})
