@@ -36,7 +36,13 @@ async def test_job_progress_reaches_the_company_group_only() -> None:
     assert sent is True
     message = await _receive(mine)
     assert message["type"] == realtime.COMPANY_EVENT
-    assert message["event"] == {"type": "job_progress", "job": "training", "id": "m1", "state": "training", "progress": 40}
+    assert message["event"] == {
+        "type": "job_progress",
+        "job": "training",
+        "id": "m1",
+        "state": "training",
+        "progress": 40,
+    }
     with pytest.raises(asyncio.TimeoutError):
         await _receive(theirs, timeout=0.3)
 
