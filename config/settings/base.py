@@ -398,3 +398,5 @@ GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")
 CHAT_CONTEXT_TOKENS = env_int("CHAT_CONTEXT_TOKENS", 16000, minimum=256)
 CHAT_REPLY_RESERVE_TOKENS = env_int("CHAT_REPLY_RESERVE_TOKENS", 1000, minimum=0)
 CHAT_ATTACHMENT_CONTEXT_TOKENS = env_int("CHAT_ATTACHMENT_CONTEXT_TOKENS", 8000, minimum=0)
+# Files uploaded into chats (PDFs as context, conversation attachments): the largest accepted.
+CHAT_UPLOAD_MAX_BYTES = env_int("CHAT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.chat.api import gateway, views
+from apps.chat.api import gateway, sessions, views
 
 urlpatterns = [
     path("api/chat/completions", gateway.chat_completions),
@@ -14,6 +14,11 @@ urlpatterns = [
     path("api/v1/chats/new", views.ChatNewView.as_view()),
     path("api/v1/prompts", views.PromptsView.as_view()),
     path("api/v1/toolbox/tools/chats/inference/post", views.InferenceView.as_view()),
+    path("v1/chat/stream", sessions.chat_stream),
+    path("v1/chat/switch-model", sessions.SwitchModelView.as_view()),
+    path("v1/chat/history", sessions.HistoryView.as_view()),
+    path("v1/chat/sessions/<str:session_id>", sessions.SessionView.as_view()),
+    path("api/chat/sessions/<str:session_id>/upload", sessions.UploadView.as_view()),
     path("chat/llm-providers", views.ProvidersView.as_view()),
     path("chat/llm-providers/<str:provider_id>", views.ProviderView.as_view()),
     path("chat/user-llm-configs", views.UserLLMConfigsView.as_view()),
