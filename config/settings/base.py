@@ -400,3 +400,5 @@ CHAT_REPLY_RESERVE_TOKENS = env_int("CHAT_REPLY_RESERVE_TOKENS", 1000, minimum=0
 CHAT_ATTACHMENT_CONTEXT_TOKENS = env_int("CHAT_ATTACHMENT_CONTEXT_TOKENS", 8000, minimum=0)
 # Files uploaded into chats (PDFs as context, conversation attachments): the largest accepted.
 CHAT_UPLOAD_MAX_BYTES = env_int("CHAT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The tenant chat API (/api/v1/chats/..., X-API-Key): requests a minute per company (0: no limit).
+TENANT_CHAT_REQUESTS_PER_MINUTE = env_int("TENANT_CHAT_REQUESTS_PER_MINUTE", 100, minimum=0)
