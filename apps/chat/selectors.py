@@ -162,3 +162,8 @@ def prompt_find(*, company: Any, user: Any, ref: Any) -> Prompt:
 def chat_messages_all() -> QuerySet[Message]:
     """Messages in writing order, for prefetching a page of chats' turns."""
     return Message.objects.order_by("created_at", "id")
+
+
+def message_attachments(*, message: Message) -> QuerySet[Any]:
+    """A message's files, oldest first."""
+    return message.attachments.order_by("created_at", "id")

@@ -419,3 +419,47 @@ def _files_delete(names: list[str]) -> None:
 
     for name in names:
         default_storage.delete(name)
+
+
+# --- the conversations dialect ----------------------------------------------------------------------------
+
+
+def conversation_create(
+    *,
+    company: Any,
+    actor: Any,
+    user_id: Any,
+    title: str = "",
+    model: str | None = None,
+    actorid: Any = None,
+    activityid: Any = None,
+) -> Chat:
+    """A chat owned by a user of the company: one's own, or anyone's for Company/User admins and the key pair."""
+    from apps.accounts.roles import COMPANY_ADMIN, USER_MANAGER
+    from apps.accounts.selectors import user_list
+    from apps.core.exceptions import PermissionDenied
+    from apps.core.ids import parse_uuid
+
+    parsed = parse_uuid(user_id)
+    owner = user_list(company=company).filter(pk=parsed).first() if parsed else None
+    if owner is None:
+        raise NotFound("User not found.")
+    if getattr(actor, "is_person", False) and owner.pk != actor.pk and not actor.has_any_role((USER_MANAGER,)):
+        raise PermissionDenied(f"Only {COMPANY_ADMIN} and {USER_MANAGER} may start conversations for others.")
+    return dialect_chat_create(
+        company=company, user=owner, title=title, model=model, actorid=actorid, activityid=activityid
+    )
+
+
+def message_add(*, company: Any, user: Any, ref: Any, role: str, content: str) -> Message:
+    """Store a turn in a chat the caller may see (no reply is asked for); a first user turn names the chat."""
+    if role not in MessageRole.values:
+        raise InvalidInput(f"role must be one of: {', '.join(MessageRole.values)}.")
+    with transaction.atomic():
+        chat = chat_find(company=company, user=user, ref=ref, lock=True, message="Conversation not found.")
+        message = Message.objects.create(company=company, chat=chat, role=role, content=content)
+        changes: dict[str, Any] = {"updated_at": timezone.now()}
+        if role == MessageRole.USER and not chat.title:
+            changes["title"] = title_from(content)
+        Chat.objects.filter(pk=chat.pk).update(**changes)
+    return message
