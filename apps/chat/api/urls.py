@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.chat.api import conversations, gateway, sessions, tenant, views
+from apps.chat.api import conversations, gateway, prompts, sessions, tenant, views
 
 urlpatterns = [
     path("api/chat/completions", gateway.chat_completions),
@@ -23,6 +23,9 @@ urlpatterns = [
     path("v1/chat/history", sessions.HistoryView.as_view()),
     path("v1/chat/sessions/<str:session_id>", sessions.SessionView.as_view()),
     path("api/chat/sessions/<str:session_id>/upload", sessions.UploadView.as_view()),
+    path("api/chat/prompts", prompts.PromptsView.as_view()),
+    path("api/chat/prompts/preview", prompts.PromptPreviewView.as_view()),  # before api/chat/prompts/{id}
+    path("api/chat/prompts/<str:prompt_id>", prompts.PromptView.as_view()),
     path("chat/conversations", conversations.ConversationsView.as_view()),
     path("chat/conversations/<str:conversation_id>", conversations.ConversationView.as_view()),
     path("chat/conversations/<str:conversation_id>/messages", conversations.ConversationMessagesView.as_view()),
