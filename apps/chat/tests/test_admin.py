@@ -92,3 +92,24 @@ def test_company_admins_add_prompts_numbered_in_their_company(tenant):
     )
     client.post("/admin/chat/prompt/add/", {**form, "title": "Second"})
     assert list(Prompt.objects.order_by("number").values_list("number", flat=True)) == [1, 2]
+
+
+def test_end_users_and_attachments_are_listed_per_company(tenant, outsider):
+    from django.core.files.base import ContentFile
+
+    from apps.chat.models import Attachment
+    from apps.chat.services import end_user_get_or_create, tenant_chat_create
+
+    end_user_get_or_create(company=tenant.company, external_id="visible-end-user")
+    end_user_get_or_create(company=outsider.company, external_id="hidden-end-user")
+    chat, _ = tenant_chat_create(company=tenant.company, external_id="visible-end-user")
+    Attachment.objects.create(company=tenant.company, chat=chat, file=ContentFile(b"x", name="a.txt"),
+                              filename="visible.txt", content_type="text/plain")  # fmt: skip
+    foreign, _ = tenant_chat_create(company=outsider.company, external_id="hidden-end-user")
+    Attachment.objects.create(company=outsider.company, chat=foreign, file=ContentFile(b"x", name="b.txt"),
+                              filename="hidden.txt", content_type="text/plain")  # fmt: skip
+    client = _staff(tenant.admin.user)
+    users = client.get("/admin/chat/enduser/").content.decode()
+    assert "visible-end-user" in users and "hidden-end-user" not in users
+    files = client.get("/admin/chat/attachment/").content.decode()
+    assert "visible.txt" in files and "hidden.txt" not in files
