@@ -220,6 +220,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TranscriptStateEnum": "apps.transcripts.models.Transcript.State",
         "TrainingStateEnum": "apps.models_registry.models.TrainingState",
+        "ChatStateEnum": "apps.chat.models.ChatState",
+        "MessageRoleEnum": "apps.chat.models.MessageRole",
     },
 }
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from apps.chat import attachments, selectors, services
 from apps.chat.api.views import DetailAPIView, _detail_errors
-from apps.chat.models import Attachment, Chat, Message
+from apps.chat.models import Attachment, Chat, Message, MessageRole
 from apps.core.exceptions import InvalidInput
 
 CONVERSATIONS = ["Conversations"]
@@ -43,7 +43,7 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 class MessageInputSerializer(serializers.Serializer):
     conversation_id = serializers.CharField()
-    role = serializers.ChoiceField(choices=("system", "user", "assistant"))
+    role = serializers.ChoiceField(choices=MessageRole.choices)
     content = serializers.CharField(max_length=100_000, trim_whitespace=False)
 
 

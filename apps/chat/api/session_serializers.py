@@ -7,13 +7,15 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.chat.models import Attachment, Chat, Message, Prompt
+from apps.chat.models import Attachment, Chat, Message, MessageRole, Prompt
 
 MAX_PAGE_SIZE = 100
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "format": "uuid"}]})
 class SessionRefField(serializers.Field):
     """A chat session: its per-company number (as the dialect shows it) or its UUID."""
 
@@ -31,7 +33,7 @@ class SessionRefField(serializers.Field):
 
 
 class StreamMessageSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=("system", "user", "assistant"))
+    role = serializers.ChoiceField(choices=MessageRole.choices)
     content = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=100_000)
 
 

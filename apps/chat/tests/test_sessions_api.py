@@ -396,3 +396,21 @@ def test_an_uploaded_pdf_is_context_for_the_next_answers(live, upstream, tenant,
     live.post(STREAM, stream_body("What is the code?", session_id=chat.number), bearer(tenant.user))
     system = upstream.requests[-1].body["messages"][0]
     assert system["role"] == "system" and "The secret code is 4711" in system["content"]
+
+
+def test_a_tenant_chat_is_continued_through_the_stream_dialect_and_read_back(live, upstream, tenant, provider):
+    """Created by the tenant API, answered through /v1/chat/stream (key pair), read through three dialects."""
+    created = live.post("/api/v1/chats/", {"user_id": "end-7", "model": "acme.gpt-test"},
+                        {"X-API-Key": tenant.apikey})  # fmt: skip
+    assert created.status == 201, created.body
+    chat_id = created.json()["id"]
+    keys = {"X-API-Key": tenant.apikey, "X-Enc-Key": tenant.enckey}
+    answer = live.post(STREAM, stream_body("Hello from the stream", session_id=chat_id), keys)
+    assert tokens(answer.body) == "Echo: Hello from the stream"
+    assert answer.headers["x-session-id"] == str(created.json()["number"])
+    messages = live.get(f"/api/v1/chats/{chat_id}/messages", {"X-API-Key": tenant.apikey}).json()
+    assert [m["content"] for m in messages["messages"]] == ["Hello from the stream", "Echo: Hello from the stream"]
+    conversation = live.get(f"/chat/conversations/{chat_id}/messages", keys).json()
+    assert [m["role"] for m in conversation] == ["user", "assistant"]
+    history = live.get("/v1/chat/history", keys).json()
+    assert history["sessions"][0]["uuid"] == chat_id and len(history["sessions"][0]["messages"]) == 2
