@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/chats", views.ChatsView.as_view()),
     path("api/v1/chats/new", views.ChatNewView.as_view()),  # before the tenant API's /api/v1/chats/{chat_id}
     path("api/v1/chats/", tenant.TenantChatsView.as_view()),
-    path("api/v1/chats/user/<str:user_id>", tenant.TenantUserChatsView.as_view()),
+    path("api/v1/chats/user/<path:user_id>", tenant.TenantUserChatsView.as_view()),  # ids may hold "/"
     path("api/v1/chats/<str:chat_id>", tenant.TenantChatView.as_view()),
     path("api/v1/chats/<str:chat_id>/messages", tenant.TenantMessagesView.as_view()),
     path("api/v1/prompts", views.PromptsView.as_view()),

@@ -107,6 +107,8 @@ def test_list_an_end_users_chats(tenant, outsider):
     assert body["user_id"] == "user123" and body["total"] == 2
     assert {c["id"] for c in body["chats"]} == {first["id"], second["id"]}
     assert client.get(f"{BASE}/user/nobody").json() == {"user_id": "nobody", "chats": [], "total": 0}
+    slashed = create(client, user_id="crm/42").json()
+    assert [c["id"] for c in client.get(f"{BASE}/user/crm/42").json()["chats"]] == [slashed["id"]]
 
 
 def test_get_a_chat_and_another_companys_is_not_found(tenant, outsider):
