@@ -14,6 +14,8 @@ from apps.models_registry.asr.engines import DEFAULT_ENGINE, Recognition, Speech
 from apps.models_registry.models import AIModel, Algorithm
 from apps.models_registry.selectors import MODEL_NOT_FOUND, artifact_current, asr_model_deployed, model_get
 
+AUDIO_FORMATS = ("wav", "mp3", "flac", "ogg")
+
 
 @dataclass(frozen=True)
 class SpeechSettings:
@@ -63,6 +65,8 @@ def audio_samples(data: bytes) -> tuple[Any, audio_io.AudioInfo]:
     if len(data) > settings.ASR_AUDIO_MAX_BYTES:
         raise PayloadTooLarge(f"The audio file is over the limit of {settings.ASR_AUDIO_MAX_BYTES} bytes.")
     info = audio_io.probe(data)
+    if info.format not in AUDIO_FORMATS:
+        raise InvalidInput(f"The file is {info.format} audio; send wav, mp3, flac or ogg.")
     if info.duration > settings.TRANSCRIPT_AUDIO_MAX_SECONDS:
         raise PayloadTooLarge(
             f"The recording is {info.duration:.0f} s long; the limit is {settings.TRANSCRIPT_AUDIO_MAX_SECONDS} s."
@@ -85,3 +89,29 @@ def model_transcribe(*, company: Any, modelid: str | None, data: bytes, language
     engine = speech_recognizer(company=company, engine=chosen.engine)
     samples, _ = audio_samples(data)
     return engine.transcribe(samples, language=language, hotwords=chosen.hotwords or None)
+
+
+def model_test_audio(
+    *, company: Any, actor: Any, modelid: str, data: bytes, filename: str, language: str | None = None
+) -> dict[str, Any]:
+    """model/test of an asr model: what it hears in an uploaded recording (text, segments, language, duration)."""
+    model = model_get(company=company, modelid=modelid)
+    if model.algorithm != Algorithm.ASR:
+        raise InvalidInput(f"Only speech (asr) models are tested with an audio file; send `input` text to test a "
+                           f"{model.algorithm} model.")  # fmt: skip
+    try:
+        result = model_transcribe(company=company, modelid=modelid, data=data, language=language)
+    except (InvalidInput, PayloadTooLarge) as exc:
+        raise type(exc)(f"{filename}: {exc.message}") from exc
+    heard = result.as_json()
+    words = [w["p"] for segment in heard["segments"] for w in segment["words"]]
+    return {
+        "text": result.text,
+        "response": result.text,
+        "score": round(sum(words) / len(words), 4) if words else 0.0,
+        "intent": None,
+        "language": result.language,
+        "duration": heard["duration"],
+        "engine": result.engine,
+        "segments": heard["segments"],
+    }
