@@ -392,3 +392,9 @@ GATEWAY_REQUESTS_PER_MINUTE = env_int("GATEWAY_REQUESTS_PER_MINUTE", 600, minimu
 GATEWAY_MAX_REQUEST_BYTES = env_int("GATEWAY_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 # The model chats use when none is given (chats/inference/post, new chats).
 GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")
+# --- speech models (asr) ---
+# model/test and model_transcribe refuse audio over this size; a provider's transcription may take this long.
+ASR_AUDIO_MAX_BYTES = env_int("ASR_AUDIO_MAX_BYTES", TRANSCRIPT_AUDIO_MAX_BYTES, minimum=1024)
+ASR_PROVIDER_TIMEOUT_SECONDS = env_int("ASR_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1)
+# PocketSphinx spots a model's vocabulary with this threshold (lower: more spotted, more false alarms).
+ASR_POCKETSPHINX_KWS_THRESHOLD = float(env_str("ASR_POCKETSPHINX_KWS_THRESHOLD", "1e-20"))
