@@ -17,6 +17,7 @@ from apps.automations.engine.operators.http import HttpRequestOperator
 from apps.automations.engine.operators.llm import LlmOperator
 from apps.automations.engine.operators.logic import ConditionOperator, TransformOperator
 from apps.automations.engine.operators.note import NoteOperator
+from apps.automations.engine.operators.transcribe import TranscribeOperator
 
 
 def register_builtins() -> None:
@@ -30,6 +31,7 @@ def register_builtins() -> None:
         EmailOperator(),
         LlmOperator(),
         ClassifyOperator(),
+        TranscribeOperator(),
     )
     for operator in builtins:
         register(operator)

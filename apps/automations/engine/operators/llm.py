@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 
 from apps.automations.engine.operators.base import OperatorFailed, Outcome, Step
 from apps.automations.engine.operators.logic import BuiltinOperator, summarize
+from apps.automations.engine.principal import AutomationPrincipal
 from apps.chat.completions import CompletionInput, completion_prepare, completion_run_sync, rate_limit_check
 from apps.chat.tokens import text_of
 from apps.core.exceptions import ApplicationError
@@ -21,24 +22,6 @@ from apps.models_registry.providers.selectors import model_resolve
 
 MAX_TOKENS_LIMIT = 128_000
 DEFAULT_TIMEOUT_SECONDS = 60.0
-
-
-class AutomationPrincipal:
-    """Who an automation's model calls are made as: the company itself, as with its key pair."""
-
-    is_authenticated = True
-    is_anonymous = False
-    is_active = True
-    is_person = False
-    pk = None
-    id = None
-    email = ""
-
-    def __init__(self, company: Any) -> None:
-        self.company = company
-
-    def has_any_role(self, roles: Any) -> bool:
-        return True
 
 
 def _number(settings: dict[str, Any], name: str, low: float, high: float, *, integer: bool = False) -> None:
