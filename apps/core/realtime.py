@@ -6,11 +6,15 @@ progress event is news, not state; the state itself is in the database and reada
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+import os
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +23,8 @@ logger = logging.getLogger(__name__)
 COMPANY_EVENT = "company.event"
 # The consumer method that receives a chat's control message: `chat_control(self, message)`.
 CHAT_CONTROL = "chat.control"
+# A send from sync code waits at most this long for the channel layer (a progress event is news, not state).
+SEND_TIMEOUT_SECONDS = 5.0
 
 
 def _hex(value: Any) -> str:
@@ -48,9 +54,52 @@ async def group_send_async(group: str, message: dict[str, Any]) -> bool:
     return True
 
 
+class _SendLoop:
+    """One event loop per process, in a thread, for sends from sync code to a cross-process channel layer.
+
+    `async_to_sync` runs each call on a new event loop, and a Redis channel layer opens its connections
+    per loop: a send would connect, send and disconnect each time (several milliseconds, paid for every
+    progress event of a job). On this loop the layer's connections are kept between sends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            # A forked worker process inherits the object but not the thread: it starts its own.
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="realtime-send", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def send(self, group: str, message: dict[str, Any]) -> bool:
+        future = asyncio.run_coroutine_threadsafe(group_send_async(group, message), self.loop())
+        try:
+            return future.result(timeout=SEND_TIMEOUT_SECONDS)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            logger.warning(
+                "Sending %s to %s took over %s s; given up", message.get("type"), group, SEND_TIMEOUT_SECONDS
+            )
+            return False
+
+
+_send_loop = _SendLoop()
+
+
 def group_send(group: str, message: dict[str, Any]) -> bool:
     """Send to a group from sync code (views, services, Celery tasks)."""
-    return async_to_sync(group_send_async)(group, message)
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    if isinstance(layer, InMemoryChannelLayer):
+        # Its queues live in this process: send from the caller's context, as consumers expect.
+        return async_to_sync(group_send_async)(group, message)
+    return _send_loop.send(group, message)
 
 
 def company_event_send(*, company_id: Any, event: dict[str, Any]) -> bool:
