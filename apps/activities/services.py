@@ -15,6 +15,7 @@ from apps.billing.services.limits import limit_check
 from apps.core.exceptions import InvalidInput
 from apps.core.ids import parse_uuid, rows_with_ids
 from apps.core.limits import ACTIVE_ACTIVITIES
+from apps.models_registry.selectors import model_get
 
 ACTIVE_LIMIT_REACHED = (
     "You have already activated the maximum number of activities you can activate as per your membership plan. "
@@ -81,7 +82,8 @@ def activity_save(
             activity = Activity(company=company)
             was_active = False
         activity.name = name.strip()
-        activity.model_id = parsed_model
+        # A model of the company: an unknown id and another company's answer alike (404).
+        activity.model_id = model_get(company=company, modelid=parsed_model).pk
         if description is not None:
             activity.description = description
         if prompt is not None:

@@ -217,3 +217,15 @@ def parse_flow(raw: Any) -> Flow:
         sample_input=raw.get("sample_input"),
         time_limit=float(time_limit) if time_limit is not None else None,
     )
+
+
+def flow_check_company(flow: Flow, company: Any) -> None:
+    """Check what the flow's settings name in the company (models): a clear error naming the node."""
+    for node in flow.nodes:
+        operator = operators.get(node.type)
+        if operator is None:
+            continue
+        try:
+            operator.check_company(node.settings, company)
+        except ValueError as exc:
+            raise _fail(f"node '{node.id}' ({node.type}): {exc}.") from exc

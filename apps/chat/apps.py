@@ -7,3 +7,7 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.chat import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from apps.chat.models import Chat
+        from apps.core.records import register_record_model
+
+        register_record_model("chat", Chat)

@@ -263,11 +263,23 @@ async def completion_run(prepared: PreparedCompletion) -> tuple[dict[str, Any], 
     return await in_db_thread(_completed)(prepared, result), upstream_seconds
 
 
-def completion_run_sync(prepared: PreparedCompletion) -> dict[str, Any]:
-    """`completion_run` for synchronous callers; the database work stays in the caller's thread."""
+async def _within(awaitable: Coroutine[Any, Any, Any], timeout: float | None) -> Any:
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except TimeoutError as exc:
+        raise ProviderTimeout(f"The model provider did not answer within {timeout:.1f} s.") from exc
+
+
+def completion_run_sync(prepared: PreparedCompletion, *, timeout: float | None = None) -> dict[str, Any]:
+    """`completion_run` for synchronous callers; the database work stays in the caller's thread.
+
+    With `timeout`, an answer that takes longer is given up (and accounted as a timeout).
+    """
     engine = engine_for(prepared.resolved.target)
     try:
-        result = call_sync(lambda: engine.complete(prepared.request))
+        result = call_sync(lambda: _within(engine.complete(prepared.request), timeout))
     except ProviderError as exc:
         completion_finish(prepared=prepared, outcome=failure_outcome(exc))
         raise

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from apps.core.exceptions import NotFound
 from apps.core.ids import parse_uuid
-from apps.models_registry.models import AIModel, DataSource, Intent, ModelArtifact, Slot, VocabularyEntry
+from apps.models_registry.models import AIModel, Algorithm, DataSource, Intent, ModelArtifact, Slot, VocabularyEntry
 
 MODEL_NOT_FOUND = "Model not found."
 
@@ -58,3 +58,13 @@ def artifact_current(*, model: AIModel) -> ModelArtifact | None:
     if not model.version:
         return None
     return ModelArtifact.objects.for_company(model.company_id).filter(model=model, version=model.version).first()
+
+
+def asr_model_deployed(*, company: Any) -> AIModel | None:
+    """The company's deployed speech model (the oldest, should several be deployed), or None."""
+    return (
+        AIModel.objects.for_company(company)
+        .filter(algorithm=Algorithm.ASR, isdeployed=True, isactive=True, version__gt=0)
+        .order_by("created_at", "id")
+        .first()
+    )

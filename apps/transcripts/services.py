@@ -17,8 +17,9 @@ from apps.billing.services.limits import limit_check, usage_consume
 from apps.core.exceptions import ApplicationError, Conflict, InvalidInput, NotFound, PayloadTooLarge
 from apps.core.ids import parse_uuid, rows_with_ids
 from apps.core.limits import TRANSCRIPTION_SECONDS, UPLOAD_BYTES
+from apps.core.realtime import job_progress_send
 from apps.models_registry.asr import audio as audio_io
-from apps.models_registry.asr.engines import recognizer
+from apps.models_registry.services.speech import model_transcribe
 from apps.transcripts import importers
 from apps.transcripts.models import Transcript
 
@@ -183,11 +184,14 @@ def transcript_transcribe(*, transcript_id: str) -> None:
     if not claimed:  # already done, running elsewhere, or deleted
         return
     row = Transcript.objects.get(pk=transcript_id)
+    _announce(row, Transcript.State.PROCESSING, 5)
     try:
         with row.audio.open("rb") as handle:
-            samples = audio_io.decode(handle.read())
+            data = handle.read()
         Transcript.objects.filter(pk=row.pk).update(progress=15)
-        result = recognizer().transcribe(samples)
+        _announce(row, Transcript.State.PROCESSING, 15)
+        # The company's deployed asr model (with its vocabulary) if it has one, else the default engine.
+        result = model_transcribe(company=row.company_id, modelid=None, data=data)
     except ApplicationError as exc:
         _fail(row, exc.message)
         return
@@ -206,12 +210,21 @@ def transcript_transcribe(*, transcript_id: str) -> None:
         processed_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    _announce(row, Transcript.State.COMPLETED, 100)
+
+
+def _announce(row: Transcript, state: str, progress: int, error: str = "") -> None:
+    """Push the recognition's state and progress to the company's events sockets."""
+    job_progress_send(
+        company_id=row.company_id, job="transcription", object_id=row.pk, state=state, progress=progress, error=error
+    )
 
 
 def _fail(row: Transcript, message: str) -> None:
     Transcript.objects.filter(pk=row.pk).update(
         state=Transcript.State.FAILED, error=message, attempts=row.attempts + 1, updated_at=timezone.now()
     )
+    _announce(row, Transcript.State.FAILED, row.progress, message)
 
 
 def _delete_files(storage: Any, names: list[str]) -> None:

@@ -394,6 +394,7 @@ GATEWAY_REQUESTS_PER_MINUTE = env_int("GATEWAY_REQUESTS_PER_MINUTE", 600, minimu
 GATEWAY_MAX_REQUEST_BYTES = env_int("GATEWAY_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 # The model chats use when none is given (chats/inference/post, new chats).
 GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")
+
 # --- chat dialects (sessions, uploads, tenant chats) ---
 # The context sent with a chat's next reply: CHAT_CONTEXT_TOKENS in all, CHAT_REPLY_RESERVE_TOKENS of it
 # kept for the answer; uploaded documents get what is left, at most CHAT_ATTACHMENT_CONTEXT_TOKENS.
@@ -404,3 +405,10 @@ CHAT_ATTACHMENT_CONTEXT_TOKENS = env_int("CHAT_ATTACHMENT_CONTEXT_TOKENS", 8000,
 CHAT_UPLOAD_MAX_BYTES = env_int("CHAT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 # The tenant chat API (/api/v1/chats/..., X-API-Key): requests a minute per company (0: no limit).
 TENANT_CHAT_REQUESTS_PER_MINUTE = env_int("TENANT_CHAT_REQUESTS_PER_MINUTE", 100, minimum=0)
+
+# --- speech models (asr) ---
+# model/test and model_transcribe refuse audio over this size; a provider's transcription may take this long.
+ASR_AUDIO_MAX_BYTES = env_int("ASR_AUDIO_MAX_BYTES", TRANSCRIPT_AUDIO_MAX_BYTES, minimum=1024)
+ASR_PROVIDER_TIMEOUT_SECONDS = env_int("ASR_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1)
+# PocketSphinx spots a model's vocabulary with this threshold (lower: more spotted, more false alarms).
+ASR_POCKETSPHINX_KWS_THRESHOLD = float(env_str("ASR_POCKETSPHINX_KWS_THRESHOLD", "1e-20"))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import factory
 
 from apps.activities.models import Activity
+from apps.models_registry.tests.factories import AIModelFactory
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):
@@ -17,4 +16,4 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     description = "Greets visitors."
     prompt = "Greet the visitor."
     is_active = False
-    model_id = factory.LazyFunction(uuid.uuid4)
+    model_id = factory.LazyAttribute(lambda activity: AIModelFactory(company=activity.company).pk)

@@ -11,6 +11,7 @@ from apps.activities.models import Activity, ActivitySettings
 from apps.activities.services import ACTIVE_LIMIT_REACHED
 from apps.activities.tests.factories import ActivityFactory
 from apps.core.testing import assert_envelope_error, assert_ok
+from apps.models_registry.tests.factories import AIModelFactory
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +33,13 @@ CLONE = "/api/v1/toolbox/tools/activity/clone"
 pytestmark = pytest.mark.django_db
 
 
-def new_activity(**fields):
-    return {"name": "Greeter", "modelid": str(uuid.uuid4()), "description": "d", "prompt": "p", **fields}
+def model_of(company):
+    return str(AIModelFactory(company=company).pk)
+
+
+def new_activity(company, **fields):
+    """A save payload naming a model of `company`."""
+    return {"name": "Greeter", "modelid": model_of(company), "description": "d", "prompt": "p", **fields}
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -72,7 +78,7 @@ def test_roles_anonymous_and_key_pair(tenant, anon):
     assert_envelope_error(anon.get(LIST), 401)
     assert_envelope_error(tenant.user.client.get(LIST), 403)
     assert_envelope_error(tenant.member([ACTOR_MANAGER]).client.get(LIST), 403)
-    assert_envelope_error(tenant.user.client.post(SAVE, new_activity(), format="json"), 403)
+    assert_envelope_error(tenant.user.client.post(SAVE, new_activity(tenant.company), format="json"), 403)
     assert len(assert_ok(tenant.member([ACTIVITY_MANAGER]).client.get(LIST))["activities"]) == 1
     assert len(assert_ok(tenant.key_client().get(LIST))["activities"]) == 1
     assert Activity.objects.count() == 1
@@ -102,11 +108,11 @@ def test_get_failures(tenant, outsider, anon):
 
 
 def test_save_creates_then_updates(tenant):
-    body = assert_ok(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"))
+    body = assert_ok(tenant.admin.client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"))
     assert body["message"] == "Activity saved successfully."
     activity = Activity.objects.get(pk=body["activityid"])
     assert activity.company == tenant.company and activity.is_active and activity.prompt == "p"
-    model = str(uuid.uuid4())
+    model = model_of(tenant.company)
     update = {"activityid": str(activity.pk), "name": "Renamed", "modelid": model, "isactive": False}
     body = assert_ok(tenant.member([ACTIVITY_MANAGER]).client.post(SAVE, update, format="json"))
     assert body["activityid"] == str(activity.pk)
@@ -134,11 +140,31 @@ def test_save_refuses_bad_input_and_saves_nothing(tenant, payload, status, messa
 
 def test_save_cannot_touch_another_company_activity(tenant, outsider):
     theirs = ActivityFactory(company=outsider.company, name="Theirs")
-    payload = new_activity(activityid=str(theirs.pk), name="Hijacked")
+    payload = new_activity(tenant.company, activityid=str(theirs.pk), name="Hijacked")
     assert_envelope_error(tenant.admin.client.post(SAVE, payload, format="json"), 404)
     theirs.refresh_from_db()
     assert theirs.name == "Theirs"
     assert Activity.objects.count() == 1
+
+
+def test_the_model_must_be_one_of_the_company(tenant, outsider):
+    their_model = model_of(outsider.company)
+    client = tenant.admin.client
+    for modelid in (their_model, str(uuid.uuid4())):
+        payload = {**new_activity(tenant.company), "modelid": modelid}
+        assert assert_envelope_error(client.post(SAVE, payload, format="json"), 404)["error"] == "Model not found."
+    assert not Activity.objects.exists()
+    # An update to another company's model changes nothing either.
+    mine = ActivityFactory(company=tenant.company, name="Mine")
+    kept = mine.model_id
+    update = {"activityid": str(mine.pk), "name": "Changed", "modelid": their_model}
+    assert_envelope_error(client.post(SAVE, update, format="json"), 404, "Model not found")
+    mine.refresh_from_db()
+    assert (mine.name, mine.model_id) == ("Mine", kept)
+    # The outsider may use their own model.
+    assert_ok(
+        outsider.admin.client.post(SAVE, {**new_activity(outsider.company), "modelid": their_model}, format="json")
+    )
 
 
 # --- the limit of active activities -------------------------------------------------------------
@@ -149,19 +175,19 @@ def test_activating_beyond_the_limit_answers_the_spec_message(tenant, outsider, 
     ActivityFactory.create_batch(2, company=outsider.company, is_active=True)  # other companies do not count
     client = tenant.admin.client
     for _ in range(2):
-        assert_ok(client.post(SAVE, new_activity(isactive=True), format="json"))
-    body = assert_envelope_error(client.post(SAVE, new_activity(isactive=True), format="json"), 400)
+        assert_ok(client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"))
+    body = assert_envelope_error(client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"), 400)
     assert body["error"] == ACTIVE_LIMIT_REACHED
     assert Activity.objects.for_company(tenant.company).count() == 2
     # An inactive one may be created, but not activated.
-    inactive = assert_ok(client.post(SAVE, new_activity(isactive=False), format="json"))["activityid"]
-    activate = new_activity(activityid=inactive, isactive=True)
+    inactive = assert_ok(client.post(SAVE, new_activity(tenant.company, isactive=False), format="json"))["activityid"]
+    activate = new_activity(tenant.company, activityid=inactive, isactive=True)
     assert_envelope_error(client.post(SAVE, activate, format="json"), 400, "maximum number of activities")
     assert not Activity.objects.get(pk=inactive).is_active
     # An active one may still be edited; deactivating one frees a slot.
     active = Activity.objects.for_company(tenant.company).filter(is_active=True).first()
-    assert_ok(client.post(SAVE, new_activity(activityid=str(active.pk), name="Edited"), format="json"))
-    assert_ok(client.post(SAVE, new_activity(activityid=str(active.pk), isactive=False), format="json"))
+    assert_ok(client.post(SAVE, new_activity(tenant.company, activityid=str(active.pk), name="Edited"), format="json"))
+    assert_ok(client.post(SAVE, new_activity(tenant.company, activityid=str(active.pk), isactive=False), format="json"))
     assert_ok(client.post(SAVE, activate, format="json"))
     assert Activity.objects.for_company(tenant.company).filter(is_active=True).count() == 2
 
@@ -169,10 +195,12 @@ def test_activating_beyond_the_limit_answers_the_spec_message(tenant, outsider, 
 def test_the_limit_is_set_per_company(tenant, outsider, settings):
     settings.ACTIVITY_ACTIVE_LIMIT_DEFAULT = 5
     ActivitySettings.objects.create(company=tenant.company, active_limit=1)
-    assert_ok(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"))
-    assert_envelope_error(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"), 400)
+    assert_ok(tenant.admin.client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"))
+    assert_envelope_error(
+        tenant.admin.client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"), 400
+    )
     for _ in range(2):
-        assert_ok(outsider.admin.client.post(SAVE, new_activity(isactive=True), format="json"))
+        assert_ok(outsider.admin.client.post(SAVE, new_activity(outsider.company, isactive=True), format="json"))
 
 
 def test_cloning_an_active_activity_at_the_limit_is_refused(tenant, settings):
@@ -186,13 +214,15 @@ def test_cloning_an_active_activity_at_the_limit_is_refused(tenant, settings):
 @pytest.mark.plan_limit
 def test_the_plans_limit_applies_with_the_spec_message(tenant):
     # The NONE plan allows one active activity; the company's own setting is higher.
-    assert_ok(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"))
-    body = assert_envelope_error(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"), 400)
+    assert_ok(tenant.admin.client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"))
+    body = assert_envelope_error(
+        tenant.admin.client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"), 400
+    )
     assert body["error"] == ACTIVE_LIMIT_REACHED
     assert body["plan"] == "NONE"
     tenant.company.plan = "STANDARD_MONTHLY"
     tenant.company.save(update_fields=["plan"])
-    assert_ok(tenant.admin.client.post(SAVE, new_activity(isactive=True), format="json"))
+    assert_ok(tenant.admin.client.post(SAVE, new_activity(tenant.company, isactive=True), format="json"))
 
 
 # --- clone -----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from apps.automations.engine import operators, templates
 from apps.automations.engine.limits import OperatorTimeout
 from apps.automations.flow import Flow, FlowInvalid, Node, parse_flow
 from apps.automations.models import AutomationEvent, AutomationRun
+from apps.automations.progress import run_progress_send
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +112,11 @@ def _progress(run: AutomationRun, token: str, history: list[dict[str, Any]], nod
     return bool(updated)
 
 
-def _finish(run: AutomationRun, token: str, status: str, explanation: str, history: list[dict[str, Any]]) -> bool:
-    """The run's one final transition; False when it was already finished or taken over."""
+def _finish(
+    run: AutomationRun, token: str, status: str, explanation: str, history: list[dict[str, Any]], progress: int
+) -> bool:
+    """The run's one final transition, pushed to the company's sockets; False when it was already finished or
+    taken over."""
     now = timezone.now()
     with transaction.atomic():
         updated = AutomationRun.objects.filter(pk=run.pk, status=RUNNING, lease_token=token).update(
@@ -136,7 +140,15 @@ def _finish(run: AutomationRun, token: str, status: str, explanation: str, histo
                 kind=AutomationEvent.Kind.RUN,
                 event=summary[:500],
             )
+    if updated:
+        completed = status == AutomationRun.Status.COMPLETED
+        error = "" if completed else explanation
+        run_progress_send(run, state=status, progress=100 if completed else progress, error=error)
     return bool(updated)
+
+
+def _percent(done: int, total: int) -> int:
+    return 100 if total == 0 else min(100, round(100 * done / total))
 
 
 def _reached(node: Node, flow: Flow, done: dict[str, dict[str, Any]]) -> bool:
@@ -245,19 +257,24 @@ def run_execute(*, run_id: Any) -> None:
     try:
         flow = parse_flow(run.flow)
     except FlowInvalid as exc:
-        _finish(run, token, AutomationRun.Status.FAILED, str(exc), history)
+        _finish(run, token, AutomationRun.Status.FAILED, str(exc), history, 0)
         return
     done = {entry["node"]: entry for entry in history}
     results: dict[str, Any] = {node_id: entry.get("output") for node_id, entry in done.items()}
     scope = _scope(run, results)
-    for node in flow.nodes:
+    total = len(flow.nodes)
+    # Progress counts the nodes decided (run or passed by) in run order; a resumed run starts after its last save.
+    resumed_at = max((index + 1 for index, node in enumerate(flow.nodes) if node.id in done), default=0)
+    progress = _percent(resumed_at, total)
+    run_progress_send(run, state=RUNNING, progress=progress)
+    for index, node in enumerate(flow.nodes):
         if node.id in done or not _reached(node, flow, done):
             continue
         left = (run.deadline - timezone.now()).total_seconds()
         if left <= 0:
             limit = (run.deadline - run.started_at).total_seconds()
             explanation = f"The run did not finish within its time limit of {limit:g} s."
-            _finish(run, token, AutomationRun.Status.FAILED, explanation, history)
+            _finish(run, token, AutomationRun.Status.FAILED, explanation, history, progress)
             return
         timeout = min(node.timeout, left)
         covered = _is_pure(node) and lease_until - timezone.now() >= timedelta(seconds=timeout)
@@ -271,10 +288,12 @@ def run_execute(*, run_id: Any) -> None:
         results[node.id] = entry["output"]
         if entry["status"] == FAILED and not node.continue_on_error:
             explanation = f"Operator '{node.name}' failed: {entry['explanation']}"
-            _finish(run, token, AutomationRun.Status.FAILED, explanation, history)
+            _finish(run, token, AutomationRun.Status.FAILED, explanation, history, progress)
             return
+        progress = _percent(index + 1, total)
+        run_progress_send(run, state=RUNNING, progress=progress, operator=node.id, operator_status=entry["status"])
     failed = sum(1 for entry in history if entry["status"] == FAILED)
     explanation = "Automation completed successfully."
     if failed:
         explanation = f"Automation completed; {failed} operator(s) failed and the flow continued past them."
-    _finish(run, token, AutomationRun.Status.COMPLETED, explanation, history)
+    _finish(run, token, AutomationRun.Status.COMPLETED, explanation, history, 100)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.automations.flow import FlowInvalid, parse_flow
+from apps.automations.flow import FlowInvalid, flow_check_company, parse_flow
 from apps.automations.models import Automation, AutomationEvent
 from apps.automations.selectors import automation_get
 from apps.automations.services.schedules import schedule_next
@@ -40,9 +40,9 @@ def event_record(*, automation: Automation, event: str, kind: str = AutomationEv
     AutomationEvent.objects.create(company_id=automation.company_id, automation=automation, kind=kind, event=event)
 
 
-def _validated_flow(flow: Any) -> dict[str, Any]:
+def _validated_flow(flow: Any, company: Any) -> dict[str, Any]:
     try:
-        parse_flow(flow)
+        flow_check_company(parse_flow(flow), company)
     except FlowInvalid as exc:
         raise InvalidInput(str(exc)) from exc
     return flow if isinstance(flow, dict) else {}
@@ -63,7 +63,7 @@ def automation_save(
     """Create an automation, or update one when `automation_id` is given; fields left out keep their value."""
     if not name or not name.strip():
         raise InvalidInput("Missing or invalid automation name.")
-    checked_flow = _validated_flow(flow) if flow is not None else None
+    checked_flow = _validated_flow(flow, company) if flow is not None else None
     cron = " ".join(schedule.split()) if schedule is not None else None
     now = timezone.now()
     next_run = schedule_next(cron, now) if cron else None

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.automations.flow import FlowInvalid, parse_flow
 from apps.automations.models import Automation, AutomationEvent, AutomationRun, AutomationSettings
+from apps.automations.progress import run_progress_send
 from apps.automations.selectors import automation_get, run_get
 from apps.automations.services.automations import trigger_digest
 from apps.automations.services.schedules import schedule_next
@@ -99,6 +100,7 @@ def run_cancel(*, company: Any, actor: Any, run_id: Any) -> AutomationRun:
             event=f"{run.get_mode_display().capitalize()} run cancelled",
         )
     run.refresh_from_db()
+    run_progress_send(run, state=run.status, error=run.explanation)
     return run
 
 
@@ -113,13 +115,12 @@ def runs_recover(*, now: Any = None) -> int:
     # A system sweep over every company's runs: it addresses rows by their own state, not for a caller.
     expired = AutomationRun.objects.filter(free, status=RUNNING, deadline__lt=now - timedelta(seconds=5))
     for run in expired.select_related("automation")[:1000]:
+        limit = (run.deadline - run.started_at).total_seconds()
+        explanation = f"The run did not finish within its time limit of {limit:g} s."
         with transaction.atomic():
             updated = AutomationRun.objects.filter(pk=run.pk, status=RUNNING, lease_token=run.lease_token).update(
                 status=AutomationRun.Status.FAILED,
-                explanation=(
-                    f"The run did not finish within its time limit of "
-                    f"{(run.deadline - run.started_at).total_seconds():g} s."
-                ),
+                explanation=explanation,
                 ended_at=now,
                 lease_token="",
                 lease_until=None,
@@ -132,6 +133,8 @@ def runs_recover(*, now: Any = None) -> int:
                     kind=AutomationEvent.Kind.RUN,
                     event=f"{run.get_mode_display().capitalize()} run failed: it did not finish in time",
                 )
+        if updated:
+            run_progress_send(run, state=AutomationRun.Status.FAILED, error=explanation)
     stale = now - timedelta(seconds=settings.AUTOMATION_REQUEUE_SECONDS)
     lost = AutomationRun.objects.filter(free, status=RUNNING, enqueued_at__lt=stale).values_list("pk", "enqueued_at")
     queued = 0

@@ -27,6 +27,7 @@ class EchoServer:
 
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # served at /files/<name>
 
 
 @pytest.fixture
@@ -50,6 +51,12 @@ def echo_server() -> Iterator[EchoServer]:
     async def text(request: web.Request) -> web.Response:
         return web.Response(text="plain words")
 
+    async def files(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in server.files:
+            return web.Response(status=404, text="no such file")
+        return web.Response(body=server.files[name], content_type="application/octet-stream")
+
     loop = asyncio.new_event_loop()
     app = web.Application()
     app.add_routes(
@@ -58,6 +65,7 @@ def echo_server() -> Iterator[EchoServer]:
             web.get("/status/{code}", status),
             web.get("/slow", slow),
             web.get("/text", text),
+            web.get("/files/{name}", files),
         ]
     )
     runner = web.AppRunner(app)

@@ -15,6 +15,7 @@ from apps.automations.models import AutomationEvent, AutomationRun
 from apps.automations.services import runs
 from apps.automations.tasks import automation_run_execute, automation_schedules_tick
 from apps.automations.tests.conftest import chain, make_automation, node
+from apps.automations.tests.test_progress import Listener
 from apps.core.testing import _test_database_url, assert_ok, wait_for
 from apps.notes.models import Note
 
@@ -64,13 +65,25 @@ def test_a_triggered_run_goes_through_a_real_worker(worker, tenant, anon):
         | {"edges": [{"from": "a", "to": "check"}, {"from": "check", "to": "b", "when": "true"}]},
     )
     url = assert_ok(tenant.admin.client.get(GET, {"automationid": str(automation.pk)}))["automation"]["trigger_url"]
+    listener = Listener(tenant.company.pk)
     body = assert_ok(anon.post(url.split("testserver", 1)[1], {"total": 150}, format="json"), status=202)
     run = wait_for(lambda: finished(body["runid"]), timeout=30)
     assert run.status == "Completed", (run.explanation, worker.log())
     assert [e["node"] for e in run.operator_history] == ["a", "check", "b"]
     assert run.operator_history[-1]["output"] == "big order of 150"
     assert (run.mode, run.attempts) == ("trigger", 1)
-    assert "automation_run_execute" in worker.log() and "succeeded" in worker.log(), "it ran in the worker"
+    # The run's row is final before the task returns (and the worker logs it): wait for the log line.
+    assert wait_for(lambda: "automation_run_execute" in worker.log() and "succeeded" in worker.log(), timeout=10)
+    # The worker pushed the run's progress through Redis to the company's events group.
+    events = listener.until_ended(run.pk, timeout=10)
+    assert [(e["state"], e["progress"], e.get("operator")) for e in events] == [
+        ("Running", 0, None),
+        ("Running", 33, "a"),
+        ("Running", 67, "check"),
+        ("Running", 100, "b"),
+        ("Completed", 100, None),
+    ]
+    assert {e["mode"] for e in events} == {"trigger"}
 
 
 def test_a_run_cancelled_while_it_waits_stops(worker, tenant):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from apps.core import realtime
 
@@ -63,3 +64,24 @@ def test_group_names_are_per_company_and_valid() -> None:
     assert realtime.company_group(company) == realtime.company_group(str(company))
     assert realtime.company_group(company) != realtime.company_group(uuid.uuid4())
     assert len(realtime.chat_group(uuid.uuid4())) < 100
+
+
+@pytest.mark.asyncio
+async def test_sends_from_sync_code_arrive_in_order_and_keep_their_loop() -> None:
+    company = uuid.uuid4()
+    channel = await _listener(realtime.company_group(company))
+
+    def send_three() -> list[Any]:
+        loops = []
+        for step in range(3):
+            realtime.job_progress_send(company_id=company, job="run", object_id="r1", state="running", progress=step)
+            loops.append(realtime._send_loop._loop)
+        return loops
+
+    loops = await sync_to_async(send_three, thread_sensitive=False)()
+
+    assert [(await _receive(channel))["event"]["progress"] for _ in range(3)] == [0, 1, 2]
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        return  # in-process queues: sent from the caller's context, no loop of our own
+    # A cross-process layer (Redis): one loop, so one set of connections, for every send of the process.
+    assert loops[0] is not None and loops[0] is loops[1] is loops[2]

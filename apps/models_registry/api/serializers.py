@@ -86,7 +86,15 @@ class DeployInputSerializer(serializers.Serializer):
 
 class ModelTestInputSerializer(serializers.Serializer):
     modelid = serializers.CharField()
-    input = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    input = serializers.CharField(
+        max_length=10_000, trim_whitespace=True, required=False, allow_blank=True, help_text="natural-bayes, llm."
+    )
+    file = serializers.FileField(
+        required=False, allow_empty_file=True, help_text="asr: the recording (wav, mp3, flac or ogg), multipart."
+    )
+    language = serializers.CharField(
+        required=False, allow_blank=True, max_length=8, help_text="asr: the spoken language (ISO 639-1), if known."
+    )
     context = serializers.DictField(  # type: ignore[assignment]
         required=False,
         help_text="natural-bayes: the `slotFill` of the previous answer, to fill the slot it asked for.",

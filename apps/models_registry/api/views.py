@@ -17,7 +17,7 @@ from apps.core.api.schema import envelope, toolbox_schema
 from apps.core.api.views import CompanyAPIView
 from apps.models_registry import selectors
 from apps.models_registry.api import serializers as s
-from apps.models_registry.services import content, datasources, inference, models, training, transfer
+from apps.models_registry.services import content, datasources, inference, models, speech, training, transfer
 
 MODEL = ["Model"]
 MODELS = ["Models"]
@@ -110,9 +110,12 @@ class ModelTrainView(RegistryView):
         description=(
             "Queues the training and answers at once; `state`, `progress` and `error` show in models/get. "
             "natural-bayes learns from the model's input and its intents' utterances (intents named only in "
-            "the input are created); llm indexes its data sources and vocabulary for retrieval. A failed run "
-            "leaves the previous trained version in use. 409 while a training is already queued or running; "
-            "asr models answer 400 (no speech engine on this server)."
+            "the input are created); llm indexes its data sources and vocabulary for retrieval; asr checks that "
+            "the engine `model_name_or_path` names (`faster-whisper-base`, the default; `pocketsphinx`; or a "
+            "provider's `provider.model`) loads, and keeps it with the vocabulary, which biases recognition. A "
+            "failed run leaves the previous trained version in use. 409 while a training is already queued or "
+            "running. State and progress are also pushed on the company's events socket (`job_progress`, "
+            "`job: training`)."
         ),
         tags=MODEL,
         request=s.ModelIdSerializer,
@@ -140,7 +143,10 @@ class ModelTestView(RegistryView):
             "NLP.js-style `utterance`, `locale`, `classifications`, `answer` and, while a required slot is missing, "
             "`slotFill` (send it back as `context` with the next sentence to fill that slot). llm: `response` is "
             "answered from the best passages of the model's data sources and vocabulary, with `sources` and "
-            "`passages`. 409 when the model has not been trained."
+            "`passages`. asr: send multipart/form-data with `file` (wav, mp3, flac or ogg, by content; at most "
+            "ASR_AUDIO_MAX_BYTES) and optionally `language`; `output` has `text` (also in `response`), `segments` "
+            "with word timings, `language`, `duration` (seconds), `engine` and `score` (mean word confidence). "
+            "409 when the model has not been trained."
         ),
         tags=MODEL,
         request=s.ModelTestInputSerializer,
@@ -149,7 +155,24 @@ class ModelTestView(RegistryView):
     )
     def post(self, request: Request) -> Response:
         data = self.validated(s.ModelTestInputSerializer)
-        output = inference.model_test(company=self.company, actor=request.user, **data)
+        upload = data.get("file")
+        if upload is not None:
+            output = speech.model_test_audio(
+                company=self.company,
+                actor=request.user,
+                modelid=data["modelid"],
+                data=upload.read(settings.ASR_AUDIO_MAX_BYTES + 1),
+                filename=upload.name,
+                language=data.get("language"),
+            )
+        else:
+            output = inference.model_test(
+                company=self.company,
+                actor=request.user,
+                modelid=data["modelid"],
+                input=data.get("input", ""),
+                context=data.get("context"),
+            )
         return ok(output=output, result=output["response"])
 
 

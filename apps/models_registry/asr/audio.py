@@ -31,7 +31,9 @@ def probe(data: bytes) -> AudioInfo:
     try:
         info = sf.info(io.BytesIO(data))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise InvalidInput("The file is not audio this service can read (wav, mp3, flac, ogg).") from exc
+        raise InvalidInput(
+            "The file is not audio, or is damaged: this service cannot read it (wav, mp3, flac, ogg)."
+        ) from exc
     if info.frames <= 0 or info.samplerate <= 0:
         raise InvalidInput("The audio file has no sound in it.")
     return AudioInfo(

@@ -70,7 +70,41 @@ class RetrievalEngine:
         return index.to_bytes(), index.metrics
 
 
-ENGINES: dict[str, TrainingEngine] = {Algorithm.NATURAL_BAYES: NaturalBayesEngine(), Algorithm.LLM: RetrievalEngine()}
+class SpeechEngine:
+    """asr: check the engine `model_name_or_path` names loads and runs; keep it with the vocabulary as hotwords."""
+
+    name = "asr"
+
+    def train(self, model: AIModel, *, progress: Progress) -> tuple[bytes, dict[str, Any]]:
+        import numpy as np
+
+        from apps.core.exceptions import ApplicationError
+        from apps.models_registry.asr.audio import SAMPLE_RATE
+        from apps.models_registry.asr.engines import ALIASES
+        from apps.models_registry.services.speech import SpeechSettings, speech_recognizer
+        from apps.models_registry.services.training import TrainingError
+
+        engine = model.model_name_or_path.strip()
+        engine = ALIASES.get(engine, engine)
+        forms = (form.strip() for term, _ in vocabulary_terms(model) for form in term.split("|"))
+        hotwords = list(dict.fromkeys(form for form in forms if form))
+        progress(20)
+        try:
+            recognizer = speech_recognizer(company=model.company_id, engine=engine)
+            if "." not in engine:  # a local engine must load and run; a provider is only called for real audio
+                recognizer.transcribe(np.zeros(SAMPLE_RATE // 2, dtype=np.float32), hotwords=hotwords[:5] or None)
+        except ApplicationError as exc:
+            raise TrainingError(f"The speech engine {engine!r} cannot be used: {exc.message}") from exc
+        progress(90)
+        chosen = SpeechSettings(engine=engine, hotwords=hotwords)
+        return chosen.to_bytes(), {"engine": engine, "hotwords": len(hotwords)}
+
+
+ENGINES: dict[str, TrainingEngine] = {
+    Algorithm.NATURAL_BAYES: NaturalBayesEngine(),
+    Algorithm.LLM: RetrievalEngine(),
+    Algorithm.ASR: SpeechEngine(),
+}
 
 
 def engine_for(algorithm: str) -> TrainingEngine:

@@ -50,11 +50,14 @@ def _loaded(model: AIModel) -> Any:
 def model_test(*, company: Any, actor: Any, modelid: str, input: str, context: dict[str, Any] | None = None) -> dict:
     """The model's output for one sentence, as the spec shows it plus NLP.js-style fields."""
     model = model_get(company=company, modelid=modelid)
+    if model.algorithm == Algorithm.ASR:
+        raise InvalidInput(
+            "Speech (asr) models are tested with a recording: send multipart/form-data with `file` (wav, mp3, flac "
+            "or ogg) instead of `input` text."
+        )
     text = (input or "").strip()
     if not text:
         raise InvalidInput("Missing input.")
-    if model.algorithm == Algorithm.ASR:
-        raise InvalidInput("Speech (asr) models cannot be tested on this server yet: no speech engine is installed.")
     if not model.version:
         raise Conflict("The model has not been trained yet; train it with model/train first.")
     if model.algorithm == Algorithm.NATURAL_BAYES:

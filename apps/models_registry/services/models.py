@@ -10,11 +10,24 @@ from django.db import transaction
 from apps.core import limits as core_limits
 from apps.core.exceptions import Conflict, InvalidInput
 from apps.core.ids import rows_with_ids
+from apps.models_registry.asr.engines import ALIASES, DEFAULT_ENGINE, RECOGNIZERS
 from apps.models_registry.models import AIModel, Algorithm
 from apps.models_registry.selectors import model_get
 
 MAX_TRAINING_ITEMS = 200_000
 DEFAULT_LLM_PROVIDER_MODEL = "builtin.extractive"
+
+
+def _speech_engine_validate(name: str) -> str:
+    """An asr model's engine: a local one by name, or an OpenAI-compatible provider's `provider.model`."""
+    name = ALIASES.get(name, name)
+    provider, _, upstream = name.partition(".")
+    if name in RECOGNIZERS or (provider and upstream):
+        return name
+    raise InvalidInput(
+        f"Invalid model_name_or_path for an asr model: use {', '.join(RECOGNIZERS)}, or provider.model for a "
+        "provider's transcription model."
+    )
 
 
 def json_list(value: Any, *, field: str) -> list[Any]:
@@ -86,6 +99,8 @@ def model_save(
         model = AIModel(company=company, algorithm=algorithm)
         if algorithm == Algorithm.LLM:
             model.model_name_or_path = DEFAULT_LLM_PROVIDER_MODEL
+        elif algorithm == Algorithm.ASR:
+            model.model_name_or_path = DEFAULT_ENGINE
     model.name = name
     if description is not None:
         model.description = description
@@ -104,6 +119,8 @@ def model_save(
         _nlu_output_validate(model.output)
     if model_name_or_path is not None:
         model.model_name_or_path = model_name_or_path.strip()
+        if algorithm == Algorithm.ASR:
+            model.model_name_or_path = _speech_engine_validate(model.model_name_or_path)
     if isdefault_llm is not None:
         if isdefault_llm and algorithm != Algorithm.LLM:
             raise InvalidInput("Only an llm model can be the default LLM.")

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, InvalidInput
-from apps.models_registry.models import AIModel, Algorithm, Intent, ModelArtifact, TrainingState
+from apps.core.exceptions import Conflict
+from apps.core.realtime import job_progress_send
+from apps.models_registry.models import AIModel, Intent, ModelArtifact, TrainingState
 from apps.models_registry.selectors import model_get
 
 logger = logging.getLogger(__name__)
@@ -27,10 +28,6 @@ def model_train(*, company: Any, actor: Any, modelid: str) -> AIModel:
     from apps.models_registry.tasks import train_model
 
     model = model_get(company=company, modelid=modelid, for_update=True)
-    if model.algorithm == Algorithm.ASR:
-        raise InvalidInput(
-            "Speech (asr) models cannot be trained on this server yet: no speech recognition engine is installed."
-        )
     if model.state in (TrainingState.QUEUED, TrainingState.TRAINING):
         raise Conflict("The model is already being trained.")
     model.state = TrainingState.QUEUED
@@ -38,12 +35,22 @@ def model_train(*, company: Any, actor: Any, modelid: str) -> AIModel:
     model.error = ""
     model.save(update_fields=["state", "progress", "error", "updated_at"])
     model_id = str(model.pk)
+    transaction.on_commit(lambda: _announce(model, TrainingState.QUEUED, 0))
     transaction.on_commit(lambda: train_model.delay(model_id=model_id))
     return model
 
 
+def _announce(model: AIModel, state: str, progress: int, error: str = "") -> None:
+    """Push the training's state and progress to the company's events sockets."""
+    job_progress_send(
+        company_id=model.company_id, job="training", object_id=model.pk, state=state, progress=progress, error=error
+    )
+
+
 def _set_progress(model: AIModel, percent: int) -> None:
-    AIModel.objects.filter(pk=model.pk).update(progress=max(0, min(99, percent)))
+    percent = max(0, min(99, percent))
+    AIModel.objects.filter(pk=model.pk).update(progress=percent)
+    _announce(model, TrainingState.TRAINING, percent)
 
 
 def nlu_examples(model: AIModel) -> list[tuple[str, str]]:
@@ -73,6 +80,7 @@ def model_train_run(*, model_id: str) -> None:
     if model is None:
         return  # deleted after it was queued
     AIModel.objects.filter(pk=model.pk).update(state=TrainingState.TRAINING, progress=5, error="")
+    _announce(model, TrainingState.TRAINING, 5)
     try:
         from apps.models_registry.engines.registry import engine_for
 
@@ -108,7 +116,9 @@ def model_train_run(*, model_id: str) -> None:
         locked.error = ""
         locked.trained_at = timezone.now()
         locked.save(update_fields=["version", "state", "progress", "error", "trained_at", "updated_at"])
+        transaction.on_commit(lambda: _announce(locked, TrainingState.TRAINED, 100))
 
 
 def _fail(model: AIModel, reason: str) -> None:
     AIModel.objects.filter(pk=model.pk).update(state=TrainingState.FAILED, progress=0, error=reason[:2000])
+    _announce(model, TrainingState.FAILED, 0, reason[:2000])

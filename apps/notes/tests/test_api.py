@@ -8,9 +8,13 @@ import pytest
 
 from apps.activities.tests.factories import ActivityFactory
 from apps.actors.tests.factories import ActorFactory
+from apps.automations.services.automations import automation_save
+from apps.chat.services import chat_new
 from apps.core.records import record_kind
 from apps.core.testing import assert_envelope_error, assert_ok
+from apps.models_registry.tests.factories import AIModelFactory
 from apps.notes.models import Note
+from apps.transcripts.models import Transcript
 
 GET = "/api/v1/toolbox/tools/notes/get"
 SAVE = "/api/v1/toolbox/tools/notes/save"
@@ -38,12 +42,21 @@ def test_save_then_get_by_path_and_by_query(tenant):
     assert second["note"] == "Second."
 
 
-def test_notes_attach_to_records_of_every_registered_kind(tenant):
-    records = {
-        "activity": ActivityFactory(company=tenant.company).pk,
-        "actor": ActorFactory(company=tenant.company).pk,
-        "user": tenant.manager.user.pk,
+def records_of(company, user):
+    """One record of each kind the issue names, in `company`."""
+    return {
+        "model": AIModelFactory(company=company).pk,
+        "activity": ActivityFactory(company=company).pk,
+        "actor": ActorFactory(company=company).pk,
+        "automation": automation_save(company=company, actor=None, name="Flow").pk,
+        "transcript": Transcript.objects.create(company=company, reference_label="Call 1").pk,
+        "chat": chat_new(company=company, user=user, title="Hello").pk,
+        "user": user.pk,
     }
+
+
+def test_notes_attach_to_records_of_every_registered_kind(tenant):
+    records = records_of(tenant.company, tenant.manager.user)
     for kind, pk in records.items():
         assert record_kind(company=tenant.company, record_id=pk) == kind
         assert_ok(tenant.admin.client.post(SAVE, {"recordid": str(pk), "category": kind, "note": "n"}, format="json"))
@@ -87,6 +100,29 @@ def test_records_of_another_company_or_unknown_are_not_found(tenant, outsider, a
     assert_envelope_error(
         anon.post(SAVE, {"recordid": str(theirs.pk), "category": "c", "note": "n"}, format="json"), 401
     )
+
+
+def test_no_kind_of_record_of_another_company_is_found(tenant, outsider):
+    theirs = records_of(outsider.company, outsider.manager.user)
+    client = tenant.admin.client
+    for kind, pk in theirs.items():
+        assert record_kind(company=tenant.company, record_id=pk) is None, kind
+        payload = {"recordid": str(pk), "category": "c", "note": "n"}
+        assert_envelope_error(client.post(SAVE, payload, format="json"), 404, "Record not found")
+        assert_envelope_error(client.get(f"{GET}/{pk}"), 404, "Record not found")
+    assert not Note.objects.exists()
+
+
+def test_notes_on_a_model_through_the_api(tenant, outsider):
+    model = AIModelFactory(company=tenant.company)
+    payload = {"recordid": str(model.pk), "category": "training", "note": "Needs more examples."}
+    assert_ok(tenant.manager.client.post(SAVE, payload, format="json"))
+    notes = assert_ok(tenant.admin.client.get(f"{GET}/{model.pk}"))["notes"]
+    assert [(n["category"], n["note"]) for n in notes] == [("training", "Needs more examples.")]
+    assert Note.objects.get().record_kind == "model"
+    assert_envelope_error(outsider.admin.client.get(f"{GET}/{model.pk}"), 404, "Record not found")
+    model.delete()  # a record's notes go with it
+    assert not Note.objects.exists()
 
 
 def test_get_without_a_record_id(tenant):

@@ -98,6 +98,9 @@ class Operator(Protocol):
     def check(self, settings: dict[str, Any]) -> None:
         """Refuse bad settings with ValueError (the message names the setting)."""
 
+    def check_company(self, settings: dict[str, Any], company: Any) -> None:
+        """Refuse settings naming what the company does not have (a model), with ValueError; run on save."""
+
     def default_timeout(self, settings: dict[str, Any]) -> float:
         """Seconds the operator may take when the node does not say."""
 

@@ -23,6 +23,9 @@ class BuiltinOperator:
     def check(self, settings: dict[str, Any]) -> None:
         return None
 
+    def check_company(self, settings: dict[str, Any], company: Any) -> None:
+        return None
+
     def default_timeout(self, settings: dict[str, Any]) -> float:
         return float(django_settings.AUTOMATION_OPERATOR_TIMEOUT_SECONDS)
 
