@@ -72,8 +72,8 @@ def model_test(
     if not model.version:
         raise Conflict("The model has not been trained yet; train it with model/train first.")
     if model.algorithm == Algorithm.NATURAL_BAYES:
-        limit = settings.NLU_CLASSIFICATIONS if classifications is None else classifications
-        limit = limit or None  # 0: every intent
+        wanted = settings.NLU_CLASSIFICATIONS if classifications is None else classifications
+        limit = wanted or None  # 0: every intent
         return _nlu_output(model, text, context or {}, limit)
     return _llm_output(model, text)
 
