@@ -145,7 +145,11 @@ class PocketSphinxRecognizer:
         if PocketSphinxRecognizer._decoder is None:
             from pocketsphinx import Decoder
 
-            PocketSphinxRecognizer._decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+            # One forward pass with a bounded number of active HMMs: on flite speech about twice as fast as the
+            # default three passes, with a lower word error rate (16.5% against 20.4%, bench/transcripts.py).
+            PocketSphinxRecognizer._decoder = Decoder(
+                samprate=SAMPLE_RATE, loglevel="FATAL", fwdflat=False, bestpath=False, maxhmmpf=3000
+            )
         return PocketSphinxRecognizer._decoder
 
     @staticmethod
