@@ -102,6 +102,10 @@ class FasterWhisperRecognizer:
     def transcribe(
         self, samples: np.ndarray, *, language: str | None = None, hotwords: list[str] | None = None
     ) -> Recognition:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+        if language and language not in _LANGUAGE_CODES:
+            raise InvalidInput(f"Whisper does not know the language {language!r}; use an ISO 639-1 code such as 'en'.")
         model = self._load()
         prompt = ", ".join(hotwords[:50]) if hotwords else None
         raw_segments, info = model.transcribe(
