@@ -115,3 +115,14 @@ def test_classifications_are_limited_to_the_best(trained):
     ][:3]
     assert len(top.classifications) == 4
     assert (top.intent, top.score) == (every.intent, every.score)
+
+
+def test_query_features_are_the_training_features():
+    texts = [u for _, u in EXAMPLES[:40]] + ["", "a", "héllo wörld ünïcode", "x" * 300, "refund refund refund 42"]
+    for text in texts:
+        matrix = classifier.features([text])
+        columns, values = classifier.query_features(text)
+        order = np.argsort(columns)
+        assert columns[order].tolist() == sorted(matrix.indices.tolist()), text
+        expected = dict(zip(matrix.indices.tolist(), matrix.data.tolist(), strict=True))
+        assert [expected[c] for c in columns[order].tolist()] == pytest.approx(values[order].tolist()), text

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 from apps.models_registry.engines.nlu import embedders
 from apps.models_registry.engines.nlu.text import Synonyms, normalize
@@ -46,6 +47,23 @@ _char = HashingVectorizer(
 def features(texts: list[str]) -> sparse.csr_matrix:
     """Hashed word 1-2-grams and (down-weighted) character 2-4-grams of normalised texts."""
     return sparse.hstack([_word.transform(texts), _char.transform(texts) * CHAR_WEIGHT], format="csr")
+
+
+_word_ngrams = _word.build_analyzer()
+_char_ngrams = _char.build_analyzer()
+
+
+def _hashed(ngrams: list[str]) -> np.ndarray:
+    """The distinct columns of n-grams, hashed as HashingVectorizer does (signed MurmurHash3, seed 0, |h| mod n)."""
+    hashes = np.fromiter((murmurhash3_32(ngram, seed=0) for ngram in ngrams), dtype=np.int64, count=len(ngrams))
+    return np.unique(np.abs(hashes) % (2**HASH_BITS))
+
+
+def query_features(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """`features([text])` as (columns, values), without building sparse matrices: a query's hot path."""
+    word, char = _hashed(_word_ngrams(text)), _hashed(_char_ngrams(text)) + 2**HASH_BITS
+    values = np.concatenate([np.ones(len(word), np.float32), np.full(len(char), CHAR_WEIGHT, np.float32)])
+    return np.concatenate([word, char]), values
 
 
 def _dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -147,9 +165,9 @@ class NluModel:
         prepared = self.prepare(text)
         if not prepared or not self.intents:
             return Prediction(None, 0.0, [{"intent": "None", "score": 1.0}])
-        x = features([prepared])
-        keep = self._known[x.indices]  # features never seen in training say nothing
-        columns, values = x.indices[keep], x.data[keep].astype(np.float32)
+        columns, values = query_features(prepared)
+        keep = self._known[columns]  # features never seen in training say nothing
+        columns, values = columns[keep], values[keep]
         mass = float(values.sum())
         nb = self._naive_bayes(columns, values) - mass * self.nb_norm + self.nb_prior
         nb = (nb - nb.max()) / max(mass, 1.0)
