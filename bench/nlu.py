@@ -57,6 +57,12 @@ def synthetic(intents: int, per_intent: int, rng: random.Random) -> list[tuple[s
     return examples
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux), which other load on the machine does not inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -134,7 +140,10 @@ def main() -> None:
                 time.sleep(0.2)
         sentences = [text for _, text in held[:50]]
         timings = []
+        cpu_before = 0.0
         for i in range(250):
+            if i == 50:
+                cpu_before = cpu_seconds(server.pid)
             body = json.dumps({"modelid": str(model.pk), "input": sentences[i % len(sentences)]}).encode()
             request = urllib.request.Request(url, data=body, headers=headers, method="POST")
             started = time.perf_counter()
@@ -143,14 +152,42 @@ def main() -> None:
                 response.read()
             if i >= 50:  # the first calls load the model
                 timings.append((time.perf_counter() - started) * 1000)
+        cpu_per_request = (cpu_seconds(server.pid) - cpu_before) / len(timings) * 1000
+        # What the HTTP server itself costs: the same loop on the health check, which does no work.
+        baseline, cpu_before = [], cpu_seconds(server.pid)
+        for _ in range(200):
+            started = time.perf_counter()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as response:
+                response.read()
+            baseline.append((time.perf_counter() - started) * 1000)
+        baseline_cpu = (cpu_seconds(server.pid) - cpu_before) / len(baseline) * 1000
         timings.sort()
         rows += [
             ("model/test over HTTP (1,000 intents): p50", f"{statistics.median(timings):.1f} ms", "target < 10 ms"),
             ("model/test over HTTP (1,000 intents): p95", f"{timings[int(len(timings) * 0.95)]:.1f} ms", ""),
+            ("model/test: server CPU per request", f"{cpu_per_request:.1f} ms", "daphne's user+system time"),
+            ("GET /healthz over HTTP: p50", f"{statistics.median(baseline):.1f} ms", f"CPU {baseline_cpu:.1f} ms"),
+            ("load average while measured", f"{os.getloadavg()[0]:.1f}", f"{os.cpu_count()} cores"),
         ]
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+    # 4. The same model/test through Django in this process (no HTTP server, no network).
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client(HTTP_X_API_KEY=issued["apikey"], HTTP_X_ENC_KEY=issued["enckey"])
+    local = []
+    for i in range(250):
+        body = json.dumps({"modelid": str(model.pk), "input": sentences[i % len(sentences)]})
+        started = time.perf_counter()
+        answer = client.post("/api/v1/toolbox/tools/model/test", body, content_type="application/json")
+        assert answer.status_code == 200, answer.content[:200]
+        if i >= 50:
+            local.append((time.perf_counter() - started) * 1000)
+    rows.append(("model/test in-process (Django, no HTTP): p50", f"{statistics.median(local):.1f} ms", ""))
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)} | {'value':>10} | note")

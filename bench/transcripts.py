@@ -1,7 +1,8 @@
 """Transcripts benchmark: speech recognition speed and accuracy, and PDF export of a long transcript.
 
 Run: .venv/bin/python bench/transcripts.py   (needs espeak-ng; flite is used when installed)
-Prints one table. Speech is generated from known sentences, so the word error rate is exact.
+Prints one table: both local engines (faster-whisper base, PocketSphinx) on the same speech, generated
+from known sentences, so the word error rate is exact.
 """
 
 from __future__ import annotations
@@ -63,12 +64,14 @@ def normalise(text: str) -> str:
     return jiwer.RemovePunctuation()(text.lower()).replace("  ", " ").strip()
 
 
+ENGINES = ("faster-whisper-base", "pocketsphinx")
+
+
 def main() -> None:
-    engine = recognizer()
-    engine.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))  # load the model once, outside the timings
     rows: list[tuple[str, str, str]] = []
+    result = None
     with tempfile.TemporaryDirectory() as tmp:
-        # Real-time factor of the job's path (decode + resample + recognise) on a recording of about 60 s.
+        # A recording of about 60 s (the job's path: decode + resample + recognise) and the sentences per voice.
         pieces, rate = [], 22_050
         while sum(len(p) for p in pieces) / rate < 60:
             for index, sentence in enumerate(SENTENCES):
@@ -77,29 +80,39 @@ def main() -> None:
                 samples, rate = sf.read(path, dtype="float32")
                 pieces.extend([samples, np.zeros(rate // 2, dtype=np.float32)])
         recording = to_wav_bytes(np.concatenate(pieces)[: 60 * rate], rate)
-        started = time.perf_counter()
-        result = engine.transcribe(decode(recording))
-        elapsed = time.perf_counter() - started
-        rows.append(("upload-to-text, 60 s recording", f"{elapsed:.1f} s", f"RTF {elapsed / 60:.2f}"))
-
-        # Word error rate per voice on the known sentences.
+        voices: dict[tuple[str, str], list[np.ndarray]] = {}
         for tts, voice in VOICES:
-            refs, hyps, audio_seconds, spent = [], [], 0.0, 0.0
+            clips = []
             for index, sentence in enumerate(SENTENCES):
                 path = Path(tmp) / f"{tts}-{voice}-{index}.wav"
                 if not speak(tts, voice, sentence, path):
                     break
-                samples = decode(path.read_bytes())
-                audio_seconds += len(samples) / SAMPLE_RATE
-                started = time.perf_counter()
-                hyps.append(normalise(engine.transcribe(samples, language="en").text))
-                spent += time.perf_counter() - started
-                refs.append(normalise(sentence))
-            if not refs:
-                rows.append((f"WER {tts} {voice}", "n/a", f"{tts} not installed"))
-                continue
-            wer = jiwer.wer(refs, hyps)
-            rows.append((f"WER {tts} {voice}", f"{wer * 100:.1f} %", f"RTF {spent / audio_seconds:.2f}"))
+                clips.append(decode(path.read_bytes()))
+            voices[(tts, voice)] = clips
+
+        for name in ENGINES:
+            engine = recognizer(name)
+            engine.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))  # load the model once, outside the timings
+            started = time.perf_counter()
+            heard = engine.transcribe(decode(recording))
+            elapsed = time.perf_counter() - started
+            result = result or heard
+            rows.append((f"{name}: upload-to-text, 60 s recording", f"{elapsed:.1f} s", f"RTF {elapsed / 60:.2f}"))
+
+            # Word error rate per voice on the known sentences.
+            for (tts, voice), clips in voices.items():
+                if not clips:
+                    rows.append((f"{name}: WER {tts} {voice}", "n/a", f"{tts} not installed"))
+                    continue
+                hyps, spent = [], 0.0
+                for samples in clips:
+                    started = time.perf_counter()
+                    hyps.append(normalise(engine.transcribe(samples, language="en").text))
+                    spent += time.perf_counter() - started
+                audio_seconds = sum(len(samples) for samples in clips) / SAMPLE_RATE
+                wer = jiwer.wer([normalise(sentence) for sentence in SENTENCES], hyps)
+                rows.append((f"{name}: WER {tts} {voice}", f"{wer * 100:.1f} %", f"RTF {spent / audio_seconds:.2f}"))
+    rows.append(("load average while measured", f"{os.getloadavg()[0]:.1f}", f"{os.cpu_count()} cores"))
 
     # PDF export of a 2-hour transcript (about 150 words a minute, speaker turns of 40 words).
     from types import SimpleNamespace
@@ -123,7 +136,8 @@ def main() -> None:
     print(f"{'measure':<{width}}  {'value':>10}  note")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>10}  {note}")
-    print(f"\n(60 s recording recognised as: {result.text[:80]}...)")
+    if result is not None:
+        print(f"\n(60 s recording recognised by {ENGINES[0]} as: {result.text[:80]}...)")
 
 
 if __name__ == "__main__":

@@ -412,3 +412,6 @@ ASR_AUDIO_MAX_BYTES = env_int("ASR_AUDIO_MAX_BYTES", TRANSCRIPT_AUDIO_MAX_BYTES,
 ASR_PROVIDER_TIMEOUT_SECONDS = env_int("ASR_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1)
 # PocketSphinx spots a model's vocabulary with this threshold (lower: more spotted, more false alarms).
 ASR_POCKETSPHINX_KWS_THRESHOLD = float(env_str("ASR_POCKETSPHINX_KWS_THRESHOLD", "1e-20"))
+# --- natural-bayes model/test ---
+# How many of the best intents model/test lists in `classifications` (besides None); 0 lists them all.
+NLU_CLASSIFICATIONS = env_int("NLU_CLASSIFICATIONS", 10, minimum=0)

@@ -95,6 +95,13 @@ class ModelTestInputSerializer(serializers.Serializer):
     language = serializers.CharField(
         required=False, allow_blank=True, max_length=8, help_text="asr: the spoken language (ISO 639-1), if known."
     )
+    classifications = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100_000,
+        help_text="natural-bayes: how many of the best intents `classifications` lists, besides None (default 10; "
+        "0 lists every intent, as NLP.js does).",
+    )
     context = serializers.DictField(  # type: ignore[assignment]
         required=False,
         help_text="natural-bayes: the `slotFill` of the previous answer, to fill the slot it asked for.",

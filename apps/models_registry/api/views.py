@@ -141,7 +141,9 @@ class ModelTestView(RegistryView):
             "(the intent's answer, or the follow-up question of the first required slot still missing), "
             "`entities` (email, url, phone, date, number, slot values, vocabulary terms) and `sentiment`, plus "
             "NLP.js-style `utterance`, `locale`, `classifications`, `answer` and, while a required slot is missing, "
-            "`slotFill` (send it back as `context` with the next sentence to fill that slot). llm: `response` is "
+            "`slotFill` (send it back as `context` with the next sentence to fill that slot). `classifications` lists "
+            "the 10 best intents and None, best first (the `classifications` parameter asks for another number; 0 "
+            "for all). llm: `response` is "
             "answered from the best passages of the model's data sources and vocabulary, with `sources` and "
             "`passages`. asr: send multipart/form-data with `file` (wav, mp3, flac or ogg, by content; at most "
             "ASR_AUDIO_MAX_BYTES) and optionally `language`; `output` has `text` (also in `response`), `segments` "
@@ -172,6 +174,7 @@ class ModelTestView(RegistryView):
                 modelid=data["modelid"],
                 input=data.get("input", ""),
                 context=data.get("context"),
+                classifications=data.get("classifications"),
             )
         return ok(output=output, result=output["response"])
 

@@ -102,6 +102,10 @@ class FasterWhisperRecognizer:
     def transcribe(
         self, samples: np.ndarray, *, language: str | None = None, hotwords: list[str] | None = None
     ) -> Recognition:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+        if language and language not in _LANGUAGE_CODES:
+            raise InvalidInput(f"Whisper does not know the language {language!r}; use an ISO 639-1 code such as 'en'.")
         model = self._load()
         prompt = ", ".join(hotwords[:50]) if hotwords else None
         raw_segments, info = model.transcribe(
@@ -145,7 +149,11 @@ class PocketSphinxRecognizer:
         if PocketSphinxRecognizer._decoder is None:
             from pocketsphinx import Decoder
 
-            PocketSphinxRecognizer._decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+            # One forward pass with a bounded number of active HMMs: on flite speech about twice as fast as the
+            # default three passes, with a lower word error rate (16.5% against 20.4%, bench/transcripts.py).
+            PocketSphinxRecognizer._decoder = Decoder(
+                samprate=SAMPLE_RATE, loglevel="FATAL", fwdflat=False, bestpath=False, maxhmmpf=3000
+            )
         return PocketSphinxRecognizer._decoder
 
     @staticmethod

@@ -47,8 +47,19 @@ def _loaded(model: AIModel) -> Any:
     return engine
 
 
-def model_test(*, company: Any, actor: Any, modelid: str, input: str, context: dict[str, Any] | None = None) -> dict:
-    """The model's output for one sentence, as the spec shows it plus NLP.js-style fields."""
+def model_test(
+    *,
+    company: Any,
+    actor: Any,
+    modelid: str,
+    input: str,
+    context: dict[str, Any] | None = None,
+    classifications: int | None = None,
+) -> dict:
+    """The model's output for one sentence, as the spec shows it plus NLP.js-style fields.
+
+    `classifications`: how many of the best intents are listed (None: NLU_CLASSIFICATIONS; 0: all of them).
+    """
     model = model_get(company=company, modelid=modelid)
     if model.algorithm == Algorithm.ASR:
         raise InvalidInput(
@@ -61,7 +72,9 @@ def model_test(*, company: Any, actor: Any, modelid: str, input: str, context: d
     if not model.version:
         raise Conflict("The model has not been trained yet; train it with model/train first.")
     if model.algorithm == Algorithm.NATURAL_BAYES:
-        return _nlu_output(model, text, context or {})
+        wanted = settings.NLU_CLASSIFICATIONS if classifications is None else classifications
+        limit = wanted or None  # 0: every intent
+        return _nlu_output(model, text, context or {}, limit)
     return _llm_output(model, text)
 
 
@@ -96,9 +109,9 @@ def _slot_value(slot: Slot, text: str, found: list[ent.Entity], whole_answer: bo
     return None
 
 
-def _nlu_output(model: AIModel, text: str, context: dict[str, Any]) -> dict[str, Any]:
+def _nlu_output(model: AIModel, text: str, context: dict[str, Any], limit: int | None) -> dict[str, Any]:
     engine = _loaded(model)
-    prediction = engine.predict(text, threshold=settings.NLU_THRESHOLD)
+    prediction = engine.predict(text, threshold=settings.NLU_THRESHOLD, limit=limit)
     found = ent.builtin_entities(text, timezone.now().date())
     terms = list(vocabulary_list(company=model.company_id, model=model).values_list("term", flat=True))
     vocabulary_hits = ent.find_values(text, "vocabulary", [(t.split("|")[0], t.split("|")) for t in terms])

@@ -79,10 +79,11 @@ def model_transcribe(*, company: Any, modelid: str | None, data: bytes, language
 
     `modelid` None: the company's deployed asr model if it has one, else the default engine with no
     vocabulary. A given `modelid` must be a trained asr model of the company (NotFound, Conflict).
-    `language` (ISO 639-1) skips language detection where the engine supports it.
+    `language` (ISO 639-1) skips language detection where the engine supports it. Without a model the engine
+    is ASR_ENGINE.
     """
     model = asr_model_deployed(company=company) if modelid is None else asr_model_get(company=company, modelid=modelid)
-    chosen = trained_settings(model) if model is not None else SpeechSettings()
+    chosen = trained_settings(model) if model is not None else SpeechSettings(engine=settings.ASR_ENGINE)
     language = (language or "").strip().lower() or None
     if language is not None and (len(language) > 8 or not language.replace("-", "").isalpha()):
         raise InvalidInput("Invalid language: use an ISO 639-1 code such as 'en'.")

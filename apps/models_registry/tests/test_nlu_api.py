@@ -191,3 +191,16 @@ def test_training_runs_in_a_real_worker(tenant, celery_worker):
     assert (trained.state, trained.version, trained.error) == ("trained", 1, ""), celery_worker.log()[-2000:]
     output = assert_ok(tenant.admin.client.post(TEST, {"modelid": str(model.pk), "input": "is a storm coming?"}))
     assert output["output"]["intent"] == "weather"
+
+
+def test_classifications_parameter(tenant, shop, django_capture_on_commit_callbacks):
+    train(tenant.admin.client, shop, django_capture_on_commit_callbacks)
+    ask = {"modelid": str(shop.pk), "input": "will it rain tomorrow"}
+    two = assert_ok(tenant.admin.client.post(TEST, {**ask, "classifications": 2}, format="json"))["output"]
+    assert [c["intent"] for c in two["classifications"] if c["intent"] != "None"][:1] == ["weather"]
+    assert len(two["classifications"]) == 3
+    every = assert_ok(tenant.admin.client.post(TEST, {**ask, "classifications": 0}, format="json"))["output"]
+    assert len(every["classifications"]) == len(DATA["train"]) + 1
+    for bad in (-1, "many"):
+        response = tenant.admin.client.post(TEST, {**ask, "classifications": bad}, format="json")
+        assert_envelope_error(response, 400, "classifications")

@@ -79,3 +79,50 @@ def test_nothing_to_train():
 def test_builtin_entities(text, expected):
     found = [(e.entity, e.value) for e in builtin_entities(text, date(2026, 11, 23))]
     assert found == expected
+
+
+def test_large_models_compare_only_candidate_intents_and_agree_with_the_exact_search(monkeypatch):
+    import random
+
+    rng = random.Random(3)  # noqa: S311 - made-up words, not secrets
+    words = [f"{a}{b}{c}{d}" for a in "bcdfgklmnprst" for b in "aeiou" for c in "bdgklmnprst" for d in "aeiou"]
+    rng.shuffle(words)
+    examples = []
+    for i in range(300):  # 300 intents x 20 = 6,000 examples: above EXACT_LIMIT
+        own = [words[i], *rng.sample(words[300:420], 5)]  # one word of its own, the others shared with others
+        for j in range(20):
+            examples.append((f"intent{i}", " ".join(rng.sample(own, 3)) + f" {rng.choice(words[1200:1300])} {j}"))
+    model = classifier.NluModel.from_bytes(classifier.train(examples, contextual_max_examples=0).to_bytes())
+    assert len(model._examples32) > classifier.EXACT_LIMIT
+    sample = rng.sample(examples, 200)
+    queries = [text.rsplit(" ", 1)[0] for _, text in sample]
+    approximate = [model.predict(q, threshold=0) for q in queries]
+    monkeypatch.setattr(classifier, "EXACT_LIMIT", 10**9)
+    exact = [model.predict(q, threshold=0) for q in queries]
+    agree = sum(a.intent == e.intent for a, e in zip(approximate, exact, strict=True)) / len(queries)
+    assert agree >= 0.97, agree
+    right = sum(a.intent == intent for a, (intent, _) in zip(approximate, sample, strict=True)) / len(sample)
+    assert right >= 0.9, right
+    assert all(abs(a.score - e.score) < 0.05 for a, e in zip(approximate, exact, strict=True) if a.intent == e.intent)
+
+
+def test_classifications_are_limited_to_the_best(trained):
+    every = trained.predict("will it rain tomorrow")
+    assert len(every.classifications) == len(DATA["train"]) + 1
+    top = trained.predict("will it rain tomorrow", limit=3)
+    assert [c["intent"] for c in top.classifications if c["intent"] != "None"] == [
+        c["intent"] for c in every.classifications if c["intent"] != "None"
+    ][:3]
+    assert len(top.classifications) == 4
+    assert (top.intent, top.score) == (every.intent, every.score)
+
+
+def test_query_features_are_the_training_features():
+    texts = [u for _, u in EXAMPLES[:40]] + ["", "a", "héllo wörld ünïcode", "x" * 300, "refund refund refund 42"]
+    for text in texts:
+        matrix = classifier.features([text])
+        columns, values = classifier.query_features(text)
+        order = np.argsort(columns)
+        assert columns[order].tolist() == sorted(matrix.indices.tolist()), text
+        expected = dict(zip(matrix.indices.tolist(), matrix.data.tolist(), strict=True))
+        assert [expected[c] for c in columns[order].tolist()] == pytest.approx(values[order].tolist()), text

@@ -109,3 +109,21 @@ def test_transcription_progress(tenant, damaged, django_capture_on_commit_callba
         assert "damaged" in events[-1]["error"]
     else:
         assert events[-1]["progress"] == 100
+
+
+@pytest.mark.worker
+def test_an_asr_model_trains_in_a_real_worker_and_its_progress_crosses_processes(tenant, celery_worker):
+    from apps.models_registry.models import AIModel, ModelArtifact
+    from apps.models_registry.tests.factories import VocabularyFactory
+
+    listener = Listener(tenant.company.pk)
+    model = AIModelFactory(company=tenant.company, algorithm="asr", model_name_or_path="pocketsphinx")
+    VocabularyFactory(company=tenant.company, model=model, term="door|gate")
+    assert_ok(tenant.admin.client.put(TRAIN, {"modelid": str(model.pk)}, format="json"))
+    events = listener.events(until_state="trained", timeout=120)
+    assert events[0]["state"] == "queued"
+    assert "training" in {e["state"] for e in events}
+    trained = AIModel.objects.get(pk=model.pk)
+    assert (trained.state, trained.version, trained.error) == ("trained", 1, ""), celery_worker.log()[-2000:]
+    artifact = ModelArtifact.objects.get(model=model, version=1)
+    assert json.loads(bytes(artifact.data)) == {"engine": "pocketsphinx", "hotwords": ["door", "gate"]}

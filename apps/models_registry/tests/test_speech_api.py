@@ -118,6 +118,7 @@ def test_whisper_model_trains_and_hears_its_vocabulary(tenant, speak, django_cap
     assert (output["language"], output["engine"], output["intent"]) == ("en", "faster-whisper", None)
     assert 2.0 < output["duration"] < 6.0
     assert 0 < output["score"] <= 1
+    assert_envelope_error(hear(modeler.client, biased, speak(NAMES), language="zz"), 400, "language 'zz'")
     timed = [w for segment in output["segments"] for w in segment["words"]]
     assert timed and all(0 <= w["start"] <= w["end"] <= output["duration"] + 0.5 for w in timed)
     # Without the vocabulary the same recording is heard with the usual spelling of those names.
