@@ -392,3 +392,10 @@ GATEWAY_REQUESTS_PER_MINUTE = env_int("GATEWAY_REQUESTS_PER_MINUTE", 600, minimu
 GATEWAY_MAX_REQUEST_BYTES = env_int("GATEWAY_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 # The model chats use when none is given (chats/inference/post, new chats).
 GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")
+# --- websocket chat and presence ---
+# A live socket or stream refreshes its presence entry; entries of a process that died expire after this.
+CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 30, minimum=3)
+# The tenant chat API's limits: open /ws/chat sockets per company, messages a second per socket.
+CHAT_WS_MAX_CONNECTIONS_PER_COMPANY = env_int("CHAT_WS_MAX_CONNECTIONS_PER_COMPANY", 50, minimum=1)
+CHAT_WS_MESSAGES_PER_SECOND = env_int("CHAT_WS_MESSAGES_PER_SECOND", 10, minimum=1)
+CHAT_WS_MAX_MESSAGE_BYTES = env_int("CHAT_WS_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
