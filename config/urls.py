@@ -9,6 +9,7 @@ from apps.core.views import healthz
 urlpatterns = [
     path("api/v1/", include("apps.accounts.api.urls")),
     path("api/v1/toolbox/tools/", include("apps.transcripts.api.urls")),
+    path("api/v1/toolbox/tools/", include("apps.chat.api.live_urls")),
     path("api/", include("apps.billing.api.urls")),
     path("api/v1/", include("apps.models_registry.api.urls")),
     path("api/v1/", include("apps.activities.api.urls")),
