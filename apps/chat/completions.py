@@ -179,7 +179,7 @@ class Outcome:
     first_token_ms: int | None = None
 
 
-def _usage_numbers(prepared: PreparedCompletion, outcome: Outcome) -> tuple[int, int, bool]:
+def usage_numbers(prepared: PreparedCompletion, outcome: Outcome) -> tuple[int, int, bool]:
     usage = outcome.usage or {}
     prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
     if isinstance(prompt, int) and isinstance(completion, int):
@@ -191,7 +191,7 @@ def _usage_numbers(prepared: PreparedCompletion, outcome: Outcome) -> tuple[int,
 
 def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict[str, int]:
     """Save the chat, its new turns, the reply (whatever arrived of it) and the usage; the usage figures."""
-    prompt, completion, local = _usage_numbers(prepared, outcome)
+    prompt, completion, local = usage_numbers(prepared, outcome)
     data = prepared.data
     services.completion_record(
         company=prepared.company,
@@ -202,26 +202,38 @@ def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict
         messages=prepared.request.messages,
         options=data.options,
         reply=services.ReplyRecord(outcome.content, prompt, completion) if outcome.content else None,
-        usage={
-            "provider": prepared.resolved.provider_name,
-            "source": prepared.source,
-            "stream": data.stream,
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "counted_locally": local,
-            "latency_ms": int((time.perf_counter() - prepared.started) * 1000),
-            "first_token_ms": outcome.first_token_ms,
-            "outcome": outcome.outcome,
-            "error": outcome.error,
-        },
+        usage=usage_fields(prepared, outcome, prompt, completion, local),
     )
+    return plan_account(prepared, prompt, completion)
+
+
+def usage_fields(
+    prepared: PreparedCompletion, outcome: Outcome, prompt: int, completion: int, local: bool
+) -> dict[str, Any]:
+    """The usage record's fields for a finished (or failed, or cancelled) completion."""
+    return {
+        "provider": prepared.resolved.provider_name,
+        "source": prepared.source,
+        "stream": prepared.data.stream,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "counted_locally": local,
+        "latency_ms": int((time.perf_counter() - prepared.started) * 1000),
+        "first_token_ms": outcome.first_token_ms,
+        "outcome": outcome.outcome,
+        "error": outcome.error,
+    }
+
+
+def plan_account(prepared: PreparedCompletion, prompt: int, completion: int) -> dict[str, int]:
+    """Count the request and its tokens against the plan; the usage figures."""
     plan_usage_record(company=prepared.company, resource=INFERENCE_REQUESTS, amount=1)
     if prompt + completion:
         plan_usage_record(company=prepared.company, resource=TOKENS, amount=prompt + completion)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def _failure(exc: ProviderError) -> Outcome:
+def failure_outcome(exc: ProviderError) -> Outcome:
     kind = UsageOutcome.TIMEOUT if isinstance(exc, ProviderTimeout) else UsageOutcome.ERROR
     return Outcome(outcome=kind, error=exc.message)
 
@@ -245,7 +257,7 @@ async def completion_run(prepared: PreparedCompletion) -> tuple[dict[str, Any], 
     try:
         result = await engine_for(prepared.resolved.target).complete(prepared.request)
     except ProviderError as exc:
-        await in_db_thread(completion_finish)(prepared=prepared, outcome=_failure(exc))
+        await in_db_thread(completion_finish)(prepared=prepared, outcome=failure_outcome(exc))
         raise
     upstream_seconds = time.perf_counter() - upstream_started
     return await in_db_thread(_completed)(prepared, result), upstream_seconds
@@ -257,7 +269,7 @@ def completion_run_sync(prepared: PreparedCompletion) -> dict[str, Any]:
     try:
         result = call_sync(lambda: engine.complete(prepared.request))
     except ProviderError as exc:
-        completion_finish(prepared=prepared, outcome=_failure(exc))
+        completion_finish(prepared=prepared, outcome=failure_outcome(exc))
         raise
     return _completed(prepared, result)
 
@@ -329,14 +341,14 @@ class OpenedStream:
                         yield _sse(payload)
             outcome.content, outcome.usage, meta = _read_payloads(payloads)
             if want_usage and outcome.usage is None:  # the upstream gave none: send our own count
-                figures = await in_db_thread(_usage_numbers)(prepared, outcome)
+                figures = await in_db_thread(usage_numbers)(prepared, outcome)
                 usage = {"prompt_tokens": figures[0], "completion_tokens": figures[1], "total_tokens": sum(figures[:2])}
                 yield _sse(
                     json.dumps({**meta, "object": "chat.completion.chunk", "choices": [], "usage": usage}).encode()
                 )
             yield DONE
         except ProviderError as exc:
-            outcome = _failure(exc)
+            outcome = failure_outcome(exc)
             outcome.content, outcome.usage, _ = _read_payloads(payloads)
             outcome.first_token_ms = self.first_token_ms
             error = {"message": exc.message, "type": "upstream_error", "code": exc.status_code}
@@ -347,11 +359,11 @@ class OpenedStream:
             outcome.content, outcome.usage, _ = _read_payloads(payloads)
             raise
         finally:
-            await _close(self.rest)  # closes the upstream connection when the stream did not finish
+            await stream_close(self.rest)  # closes the upstream connection when the stream did not finish
             await asyncio.shield(in_db_thread(completion_finish)(prepared=prepared, outcome=outcome))
 
 
-async def _close(iterator: AsyncIterator[bytes]) -> None:
+async def stream_close(iterator: AsyncIterator[bytes]) -> None:
     close = getattr(iterator, "aclose", None)
     if close is not None:
         await close()
@@ -367,8 +379,8 @@ async def completion_stream_open(prepared: PreparedCompletion) -> OpenedStream:
         first = await anext(rest, None)
     except ProviderError as exc:
         if rest is not None:
-            await _close(rest)
-        await in_db_thread(completion_finish)(prepared=prepared, outcome=_failure(exc))
+            await stream_close(rest)
+        await in_db_thread(completion_finish)(prepared=prepared, outcome=failure_outcome(exc))
         raise
     now = time.perf_counter()
     first_token_ms = int((now - prepared.started) * 1000)

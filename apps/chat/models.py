@@ -13,6 +13,21 @@ class ChatState(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+class EndUser(CompanyOwnedModel):
+    """A tenant's own end-user, known by the tenant's id for them; kept apart from staff accounts."""
+
+    external_id = models.CharField(max_length=200, help_text="The tenant's own id for this end-user.")
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("created_at",)
+        verbose_name = "end-user"
+        constraints = [models.UniqueConstraint(fields=["company", "external_id"], name="end_user_id_per_company")]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
 class Chat(CompanyOwnedModel):
     """A conversation: a UUID id, a per-company number, an owner (a user, or a tenant's end-user ref)."""
 
@@ -21,6 +36,13 @@ class Chat(CompanyOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats"
     )
     user_ref = models.CharField(max_length=200, blank=True, help_text="A tenant's own id for its end-user.")
+    end_user = models.ForeignKey(
+        EndUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats", help_text="Its end-user."
+    )
+    # Actors and activities belong to apps of the same layer: kept as ids, read through their selectors.
+    actor_id = models.UUIDField(null=True, blank=True, help_text="The actor whose prompt opens the chat.")
+    activity_id = models.UUIDField(null=True, blank=True, help_text="The activity whose prompt opens the chat.")
+    metadata = models.JSONField(default=dict, blank=True, help_text="The client's own data about the chat.")
     session_ref = models.CharField(max_length=200, blank=True, help_text="The client's session id.")
     model = models.CharField(max_length=200, blank=True, help_text="Model id, as provider.model-name.")
     title = models.CharField(max_length=300, blank=True)
@@ -36,6 +58,7 @@ class Chat(CompanyOwnedModel):
         indexes = [
             models.Index(fields=["company", "state", "-updated_at"]),
             models.Index(fields=["company", "user", "-updated_at"]),
+            models.Index(fields=["company", "end_user", "-updated_at"]),
         ]
 
     def __str__(self) -> str:
@@ -64,6 +87,32 @@ class Message(CompanyOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Where an upload is stored: under its company and chat, with a name of our choosing."""
+    return f"chat-attachments/{instance.company_id}/{instance.chat_id}/{instance.id}{instance.extension}"
+
+
+class Attachment(CompanyOwnedModel):
+    """A file uploaded into a chat; its text (when it has any) is context for the next answers."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255, help_text="The name the client gave the file.")
+    extension = models.CharField(max_length=10, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True, help_text="The extracted text, used as context.")
+
+    class Meta:
+        ordering = ("created_at",)
+        indexes = [models.Index(fields=["chat", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class UsageOutcome(models.TextChoices):

@@ -11,17 +11,22 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import Company
-from apps.chat.models import Chat, ChatState, CompletionUsage, Message, MessageRole, Prompt
+from apps.chat.models import Chat, ChatState, CompletionUsage, EndUser, Message, MessageRole, Prompt
 from apps.chat.selectors import CompletionSlot, chat_visible
 from apps.chat.tokens import text_of
-from apps.core.exceptions import Conflict, NotFound
+from apps.core.exceptions import Conflict, InvalidInput, NotFound
 
 TITLE_LENGTH = 80
 
 
 def _title_from(messages: list[dict[str, Any]]) -> str:
     first = next((text_of(m.get("content")).strip() for m in messages if m.get("role") == "user"), "")
-    line = " ".join(first.split())
+    return title_from(first)
+
+
+def title_from(text: str) -> str:
+    """A chat's title made from its first message: one line, at most TITLE_LENGTH characters."""
+    line = " ".join(text.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
 
 
@@ -72,9 +77,11 @@ def chat_create(
     session_ref: str = "",
     user_ref: str = "",
     options: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Chat:
     """A new chat with the company's next number (the id is the client's, when it gives one)."""
     fields = {"model": model, "title": title, "session_ref": session_ref, "user_ref": user_ref, "options": options}
+    fields.update(extra or {})
     chat = _chat_insert(company, user, chat_id or uuid.uuid4(), fields)
     if chat is None:  # the id is another company's (or another person's) chat
         raise NotFound("Chat not found.")
@@ -184,6 +191,12 @@ def _reply_store(
         Chat.objects.filter(pk=chat.pk).update(updated_at=now)
 
 
+def turn_reply_store(*, company: Any, chat: Chat, slot: CompletionSlot, model: str, reply: ReplyRecord) -> Message:
+    """Store a turn's reply under the slot's message id (replacing it on regeneration); the message."""
+    _reply_store(company, chat, slot, model, reply, touch_chat=True)
+    return Message.objects.get(pk=slot.message_id)
+
+
 def usage_record(
     *,
     company: Any,
@@ -232,3 +245,115 @@ def chat_new(
             Message(company=company, chat=chat, role=m["role"], content=text_of(m.get("content"))) for m in messages
         )
     return chat
+
+
+# --- tenants' end-users and their chats ------------------------------------------------------------------
+
+EXTERNAL_ID_LENGTH = 200
+
+
+def external_id_clean(external_id: Any) -> str:
+    """A tenant's id for an end-user, checked: a non-empty printable string of at most 200 characters."""
+    if not isinstance(external_id, str | int) or isinstance(external_id, bool):
+        raise InvalidInput("user_id must be a string.")
+    value = str(external_id).strip()
+    if not value:
+        raise InvalidInput("user_id must not be empty.")
+    if len(value) > EXTERNAL_ID_LENGTH:
+        raise InvalidInput(f"user_id must be at most {EXTERNAL_ID_LENGTH} characters.")
+    if not value.isprintable():
+        raise InvalidInput("user_id must contain printable characters only.")
+    return value
+
+
+def end_user_get_or_create(*, company: Any, external_id: Any) -> tuple[EndUser, bool]:
+    """The company's end-user with this id, created on first use; True when created now."""
+    value = external_id_clean(external_id)
+    found = EndUser.objects.for_company(company).filter(external_id=value).first()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            return EndUser.objects.create(company=company, external_id=value), True
+    except IntegrityError:  # created meanwhile by a concurrent first request
+        return EndUser.objects.for_company(company).get(external_id=value), False
+
+
+def _opening_ids(company: Any, actorid: Any, activityid: Any) -> dict[str, Any]:
+    """The actor's and activity's ids, checked to be the company's (unknown ids are not found)."""
+    from apps.activities.selectors import activity_get
+    from apps.actors.selectors import actor_get
+
+    ids: dict[str, Any] = {}
+    if actorid not in (None, ""):
+        ids["actor_id"] = actor_get(company=company, actor_id=actorid).pk
+    if activityid not in (None, ""):
+        ids["activity_id"] = activity_get(company=company, activity_id=activityid).pk
+    return ids
+
+
+def default_model(company: Any) -> str:
+    """The model a chat uses when none is given: the company's default (for now the setting)."""
+    from django.conf import settings
+
+    return settings.GATEWAY_DEFAULT_MODEL
+
+
+def dialect_chat_create(
+    *,
+    company: Any,
+    user: Any = None,
+    end_user: EndUser | None = None,
+    title: str = "",
+    model: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    actorid: Any = None,
+    activityid: Any = None,
+) -> Chat:
+    """A new chat for a dialect: the model checked (default when none), the actor/activity checked."""
+    from apps.models_registry.providers.selectors import model_resolve
+
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidInput("metadata must be an object.")
+    chosen = model or default_model(company)
+    model_resolve(company=company, user=user if user is not None else CompanyCaller(), model_id=chosen)
+    extra = {**_opening_ids(company, actorid, activityid), "metadata": metadata or {}, "end_user": end_user}
+    user_ref = end_user.external_id if end_user is not None else ""
+    with transaction.atomic():
+        return chat_create(company=company, user=user, model=chosen, title=title[:300], user_ref=user_ref, extra=extra)
+
+
+class CompanyCaller:
+    """The company itself as the caller (a tenant's end-user acts through the company's key)."""
+
+    is_person = False
+    is_authenticated = True
+    pk = None
+
+    def has_any_role(self, roles: Any) -> bool:
+        return True
+
+
+def tenant_chat_create(
+    *,
+    company: Any,
+    external_id: Any,
+    title: str = "",
+    model: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    actorid: Any = None,
+    activityid: Any = None,
+) -> tuple[Chat, bool]:
+    """A tenant's chat for its end-user (created on first use); True when the end-user was created now."""
+    with transaction.atomic():
+        end_user, created = end_user_get_or_create(company=company, external_id=external_id)
+        chat = dialect_chat_create(
+            company=company,
+            end_user=end_user,
+            title=title,
+            model=model,
+            metadata=metadata,
+            actorid=actorid,
+            activityid=activityid,
+        )
+    return chat, created

@@ -392,6 +392,12 @@ GATEWAY_REQUESTS_PER_MINUTE = env_int("GATEWAY_REQUESTS_PER_MINUTE", 600, minimu
 GATEWAY_MAX_REQUEST_BYTES = env_int("GATEWAY_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=1024)
 # The model chats use when none is given (chats/inference/post, new chats).
 GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")
+# --- chat dialects (sessions, uploads, tenant chats) ---
+# The context sent with a chat's next reply: CHAT_CONTEXT_TOKENS in all, CHAT_REPLY_RESERVE_TOKENS of it
+# kept for the answer; uploaded documents get what is left, at most CHAT_ATTACHMENT_CONTEXT_TOKENS.
+CHAT_CONTEXT_TOKENS = env_int("CHAT_CONTEXT_TOKENS", 16000, minimum=256)
+CHAT_REPLY_RESERVE_TOKENS = env_int("CHAT_REPLY_RESERVE_TOKENS", 1000, minimum=0)
+CHAT_ATTACHMENT_CONTEXT_TOKENS = env_int("CHAT_ATTACHMENT_CONTEXT_TOKENS", 8000, minimum=0)
 # --- websocket chat and presence ---
 # A live socket or stream refreshes its presence entry; entries of a process that died expire after this.
 CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 30, minimum=3)
