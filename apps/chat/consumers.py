@@ -10,17 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections import deque
+from contextlib import aclosing
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from apps.accounts.websocket import query_params
 from apps.chat import live, presence, sockets
 from apps.core import realtime
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import GENERIC_ERROR, ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 class CloseCode:
@@ -87,7 +92,8 @@ class ChatConsumer(_Socket):
 
     async def connect(self) -> None:
         try:
-            opened = await database_sync_to_async(sockets.chat_socket_open)(self.scope)
+            params = query_params(self.scope)
+            opened = await database_sync_to_async(sockets.chat_socket_open)(scope=self.scope, params=params)
         except sockets.SocketRefused as refused:
             await self.refuse(refused.code, refused.message, refused.close_code)
             return
@@ -129,13 +135,19 @@ class ChatConsumer(_Socket):
         self.stream = asyncio.create_task(self._reply(content))
 
     async def _reply(self, content: str) -> None:
+        events = sockets.chat_reply_events(
+            chat=self.chat, user=self.scope["principal"], end_user=self.end_user, content=content
+        )
         try:
-            async with presence.presence_streaming_async(self.chat) as entry:
-                async for event in sockets.chat_reply_events(chat=self.chat, user=self.end_user, content=content):
+            async with presence.presence_streaming_async(self.chat) as entry, aclosing(events):
+                async for event in events:
                     entry.touch()
                     await self.send(text_data=json.dumps(event, default=str))
         except ApplicationError as exc:
-            await self.send_error(getattr(exc, "code", "") or sockets.error_code(exc), exc.message)
+            await self.send_error(sockets.error_code(exc), exc.message)
+        except Exception:
+            logger.exception("The reply of chat %s failed", self.chat.pk)
+            await self.send_error("internal_error", GENERIC_ERROR)
 
     async def chat_control(self, message: dict[str, Any]) -> None:
         """A message for this chat's sockets from any process: `stop` cancels the stream and closes."""

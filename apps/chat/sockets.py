@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-from apps.chat.models import Chat, ChatState
-from apps.core.exceptions import ApplicationError, NotFound, RateLimited
+from apps.billing.services.limits import LimitExceeded
+from apps.chat import services, turns
+from apps.chat.models import Chat, ChatState, EndUser, Message
+from apps.core.exceptions import ApplicationError, NotFound, PermissionDenied, RateLimited
 from apps.core.ids import parse_uuid
+from apps.models_registry.providers.engines import ProviderError
 
 # Close codes, as `consumers.CloseCode` names them.
 BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, CHAT_ENDED = 4000, 4001, 4004, 4009
@@ -27,7 +31,7 @@ class OpenedSocket:
     chat: Chat
     user: dict[str, Any]
     user_created: bool
-    end_user: Any = None
+    end_user: EndUser | None = None
 
 
 def _chat_lookup(chats: Any, raw_chat_id: str) -> Chat | None:
@@ -38,10 +42,27 @@ def _chat_lookup(chats: Any, raw_chat_id: str) -> Chat | None:
     return chats.filter(pk=chat_id).first() if chat_id else None
 
 
-def chat_socket_open(scope: dict[str, Any]) -> OpenedSocket:
-    """Check a `/ws/chat` socket's credentials and chat; SocketRefused says why it may not open."""
-    from urllib.parse import parse_qs
+def _refused(exc: ApplicationError) -> SocketRefused:
+    if isinstance(exc, NotFound):
+        return SocketRefused("not_found", exc.message, NOT_FOUND)
+    return SocketRefused("invalid_request", exc.message, BAD_REQUEST)
 
+
+def _new_chat(principal: Any, company: Any, end_user_ref: str | None, params: dict[str, str]) -> tuple[Chat, bool]:
+    """A chat opened by the socket itself (no chat_id): for the end-user, or for the person."""
+    options = {"model": params.get("model") or None, "actorid": params.get("actor_id") or None}
+    if end_user_ref is not None:
+        return services.tenant_chat_create(company=company, external_id=end_user_ref, **options)
+    person = principal if getattr(principal, "is_person", False) else None
+    return services.dialect_chat_create(company=company, user=person, **options), False
+
+
+def chat_socket_open(*, scope: dict[str, Any], params: dict[str, str]) -> OpenedSocket:
+    """Check a `/ws/chat` socket's credentials and chat; SocketRefused says why it may not open.
+
+    With the API key the chat must be the end-user's (`user_id`); with a JWT, the person's own (any of the
+    company's for a company token). Without `chat_id` a new chat is opened (`model`, `actor_id` optional).
+    """
     if scope.get("auth_error"):
         code, message = scope["auth_error"]
         raise SocketRefused(code, message, UNAUTHORIZED)
@@ -50,41 +71,75 @@ def chat_socket_open(scope: dict[str, Any]) -> OpenedSocket:
         raise SocketRefused(
             "unauthorized", "Missing credentials: api_key and user_id, or a Bearer token.", UNAUTHORIZED
         )
-    params = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items() if v}
+    by_key = scope.get("auth_method") == "api_key"
+    end_user_ref = (scope.get("end_user_ref") or "") if by_key else None
+    if by_key and not end_user_ref:
+        raise SocketRefused("missing_user_id", "Missing user_id: the end-user this socket speaks for.", BAD_REQUEST)
     raw_chat_id = params.get("chat_id", "").strip()
+    created = False
     if not raw_chat_id:
-        raise SocketRefused("missing_chat_id", "Missing chat_id: create a chat over REST first.", BAD_REQUEST)
-    chats = Chat.objects.for_company(company).select_related("user")
-    if scope.get("auth_method") == "api_key":
-        user_ref = scope.get("end_user_ref") or ""
-        if not user_ref:
-            raise SocketRefused("missing_user_id", "Missing user_id: the end-user this socket speaks for.", BAD_REQUEST)
-        chat = _chat_lookup(chats.filter(user_ref=user_ref), raw_chat_id)
-        user = {"user_id": user_ref}
+        try:
+            chat, created = _new_chat(principal, company, end_user_ref, params)
+        except ApplicationError as exc:
+            raise _refused(exc) from exc
     else:
-        if getattr(principal, "is_person", False):
+        chats = Chat.objects.for_company(company).select_related("user", "end_user")
+        if by_key:
+            chats = chats.filter(end_user__external_id=end_user_ref)
+        elif getattr(principal, "is_person", False):
             chats = chats.filter(user=principal)
-        chat = _chat_lookup(chats, raw_chat_id)
-        user = {"user_id": str(principal.pk) if principal.pk else "", "email": principal.email}
-    if chat is None:
-        raise SocketRefused("chat_not_found", "Chat not found.", NOT_FOUND)
+        found = _chat_lookup(chats, raw_chat_id)
+        if found is None:
+            raise SocketRefused("chat_not_found", "Chat not found.", NOT_FOUND)
+        chat = found
     if chat.state == ChatState.ARCHIVED:
         raise SocketRefused("chat_ended", "This chat has ended; start a new one.", CHAT_ENDED)
-    return OpenedSocket(chat=chat, user=user, user_created=False)
+    if by_key:
+        user: dict[str, Any] = {"user_id": end_user_ref}
+    else:
+        user = {"user_id": str(principal.pk) if principal.pk else "", "email": principal.email}
+    return OpenedSocket(chat=chat, user=user, user_created=created, end_user=chat.end_user)
 
 
 def error_code(exc: ApplicationError) -> str:
     """The `error` event's code for a failure of the reply service."""
+    if isinstance(exc, ProviderError):
+        return "provider_error"
     if isinstance(exc, RateLimited):
         return "rate_limited"
+    if isinstance(exc, LimitExceeded):
+        return "limit_exceeded"
     if isinstance(exc, NotFound):
         return "chat_not_found"
-    if exc.status_code >= 500:
-        return "provider_error"
-    return "invalid_message" if exc.status_code < 500 else "provider_error"
+    if isinstance(exc, PermissionDenied):
+        return "forbidden"
+    return "invalid_message"
 
 
-async def chat_reply_events(*, chat: Chat, user: Any, content: str) -> AsyncIterator[dict[str, Any]]:
-    """The socket events of one turn, as the one reply service produces them."""
-    raise NotImplementedError
-    yield {}
+def message_fields(message: Message) -> dict[str, Any]:
+    """A stored message as the socket's events show it (the same row the REST dialects list)."""
+    return {
+        "id": str(message.pk),
+        "chat_id": str(message.chat_id),
+        "role": message.role,
+        "content": message.content,
+        "model": message.model,
+        "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+async def chat_reply_events(
+    *, chat: Chat, user: Any, end_user: EndUser | None, content: str
+) -> AsyncIterator[dict[str, Any]]:
+    """The socket events of one turn, as the one reply service (`turns.chat_turn_stream`) produces them."""
+    turn = turns.chat_turn_stream(chat=chat, content=content, user=user, end_user=end_user, source="websocket")
+    async with aclosing(turn) as events:
+        async for event in events:
+            if isinstance(event, turns.Token):
+                yield {"type": "message_stream_token", "token": event.text}
+            elif isinstance(event, turns.UserMessageStored):
+                yield {"type": "message_received", "message": message_fields(event.message)}
+            elif isinstance(event, turns.StreamStarted):
+                yield {"type": "message_stream_started", "message_id": str(event.message_id)}
+            elif isinstance(event, turns.StreamEnded):
+                yield {"type": "message_stream_ended", "message": message_fields(event.message), "usage": event.usage}

@@ -19,6 +19,8 @@ def daphne_env(**extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _test_database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "OUTBOUND_ALLOW_PRIVATE": "1",  # the fake upstream is on loopback
+        "GATEWAY_MAX_RETRIES": "0",
         **extra,
     }
 

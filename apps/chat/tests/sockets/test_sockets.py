@@ -19,13 +19,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def tenant_chat(tenant: Tenant, user_ref: str = "user123", **fields: Any) -> Chat:
-    return services.chat_create(
-        company=tenant.company, user=None, user_ref=user_ref, model="builtin.assistant", **fields
-    )
+    return services.tenant_chat_create(company=tenant.company, external_id=user_ref, **fields)[0]
 
 
 def staff_chat(member: Any, tenant: Tenant) -> Chat:
-    return services.chat_create(company=tenant.company, user=member.user, model="builtin.assistant")
+    return services.dialect_chat_create(company=tenant.company, user=member.user)
 
 
 def chat_socket(server: Daphne, tenant: Tenant, chat: Any, user_id: str = "user123", **params: Any) -> Any:
@@ -60,7 +58,8 @@ def test_chat_number_is_accepted_as_chat_id(daphne: Daphne, tenant: Tenant) -> N
         ({"api_key": "sk_nothere.secret"}, "invalid_api_key", 4001),
         ({"api_key": ""}, "unauthorized", 4001),
         ({"user_id": None}, "missing_user_id", 4000),
-        ({"chat_id": None}, "missing_chat_id", 4000),
+        ({"chat_id": None, "model": "nosuch.model"}, "not_found", 4004),
+        ({"chat_id": None, "user_id": "x" * 201}, "invalid_request", 4000),
         ({"chat_id": "not-a-chat"}, "chat_not_found", 4004),
         ({"chat_id": "00000000-0000-0000-0000-000000000000"}, "chat_not_found", 4004),
         ({"user_id": "someone-else"}, "chat_not_found", 4004),
