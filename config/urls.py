@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.chat.pages import chat_page
 from apps.core.views import healthz
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("apps.actors.api.urls")),
     path("api/v1/", include("apps.notes.api.urls")),
     path("api/v1/", include("apps.automations.api.urls")),
+    path("chat/", chat_page, name="chat-page"),
     path("", include("apps.chat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -405,3 +405,5 @@ CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 30, minimum=3)
 CHAT_WS_MAX_CONNECTIONS_PER_COMPANY = env_int("CHAT_WS_MAX_CONNECTIONS_PER_COMPANY", 50, minimum=1)
 CHAT_WS_MESSAGES_PER_SECOND = env_int("CHAT_WS_MESSAGES_PER_SECOND", 10, minimum=1)
 CHAT_WS_MAX_MESSAGE_BYTES = env_int("CHAT_WS_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
+# daphne serves /static/ (the chat page's script, the admin's styles) unless a web server in front does.
+SERVE_STATIC = env_bool("SERVE_STATIC", default=True)

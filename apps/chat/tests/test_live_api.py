@@ -156,3 +156,11 @@ def test_roles_and_credentials(tenant: Tenant, anon: Any, method: str, path: str
 def test_wrong_method_is_405(tenant: Tenant) -> None:
     assert_envelope_error(tenant.admin.client.get(BASE + "chats/stop"), 405)
     assert_envelope_error(tenant.admin.client.post(BASE + "chats/get"), 405)
+
+
+def test_chat_page_is_served_with_its_script(client: Any) -> None:
+    response = client.get("/chat/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'src="/static/chat/chat.js"' in page and 'id="login-form"' in page
+    assert client.post("/chat/").status_code == 405
