@@ -16,6 +16,7 @@ from collections import deque
 from contextlib import aclosing
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -28,6 +29,11 @@ from apps.core.exceptions import GENERIC_ERROR, ApplicationError
 logger = logging.getLogger(__name__)
 
 
+def in_redis_thread(func: Any) -> Any:
+    """Run a quick blocking presence call (Redis, no database) on a pool thread, not the one database thread."""
+    return sync_to_async(func, thread_sensitive=False)
+
+
 class CloseCode:
     """The close codes of our sockets (4000-4999 are the application's)."""
 
@@ -37,6 +43,7 @@ class CloseCode:
     NOT_FOUND = 4004  # no such chat for this company and user
     CHAT_ENDED = 4009  # the chat is archived
     TOO_MANY_CONNECTIONS = 4029  # the company holds its limit of open chat sockets
+    TRY_AGAIN_LATER = 1013  # the server could not join the socket to its chat's group
     STOPPED = 4100  # an administrator stopped the chat
 
 
@@ -89,6 +96,7 @@ class ChatConsumer(_Socket):
     presence_entry: presence.Presence | None = None
     heartbeat: asyncio.Task | None = None
     stream: asyncio.Task | None = None
+    busy = False
 
     async def connect(self) -> None:
         try:
@@ -100,19 +108,26 @@ class ChatConsumer(_Socket):
         self.chat, self.end_user = opened.chat, opened.end_user
         entry = presence.socket_presence(company_id=self.chat.company_id, chat_id=self.chat.pk)
         limit = settings.CHAT_WS_MAX_CONNECTIONS_PER_COMPANY
-        if not await database_sync_to_async(entry.enter)(limit):
+        if not await in_redis_thread(entry.enter)(limit):
             message = f"Too many connections: your company already holds {limit} open chat sockets."
             await self.refuse("too_many_connections", message, CloseCode.TOO_MANY_CONNECTIONS)
             return
         self.presence_entry = entry
         self.rate = MessageRate(settings.CHAT_WS_MESSAGES_PER_SECOND)
-        await self.channel_layer.group_add(realtime.chat_group(self.chat.pk), self.channel_name)
+        try:
+            await self.channel_layer.group_add(realtime.chat_group(self.chat.pk), self.channel_name)
+        except Exception:  # the channel layer is out of reach or out of connections: the client should retry
+            logger.warning("Could not join the group of chat %s", self.chat.pk, exc_info=True)
+            await in_redis_thread(entry.leave)()
+            self.presence_entry = None
+            await self.refuse("server_busy", "The server is busy; try again in a moment.", CloseCode.TRY_AGAIN_LATER)
+            return
         await self.accept(self.scope.get("accept_subprotocol"))
         self.heartbeat = asyncio.create_task(self._keep_present())
         await self.send_event("connection_established", chat_id=str(self.chat.pk), user=opened.user)
         if opened.user_created:
             await self.send_event("user_created", user=opened.user)
-        await self._announce(live=True)
+        await self._announce_if_changed(live=True)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.chat is None:
@@ -129,25 +144,33 @@ class ChatConsumer(_Socket):
         if not isinstance(content, str) or not content.strip():
             await self.send_error("invalid_message", 'Send a JSON object with a non-empty "content" string.')
             return
-        if self.stream is not None and not self.stream.done():
+        if self.busy:
             await self.send_error("stream_in_progress", "Wait for the current answer to end before sending another.")
             return
+        self.busy = True
         self.stream = asyncio.create_task(self._reply(content))
 
     async def _reply(self, content: str) -> None:
         events = sockets.chat_reply_events(
             chat=self.chat, user=self.scope["principal"], end_user=self.end_user, content=content
         )
+        failure: tuple[str, str] | None = None
         try:
             async with presence.presence_streaming_async(self.chat) as entry, aclosing(events):
                 async for event in events:
                     entry.touch()
+                    if event["type"] == "message_stream_ended":
+                        self.busy = False  # the client may send its next message as soon as it reads this
                     await self.send(text_data=json.dumps(event, default=str))
         except ApplicationError as exc:
-            await self.send_error(sockets.error_code(exc), exc.message)
+            failure = (sockets.error_code(exc), exc.message)
         except Exception:
             logger.exception("The reply of chat %s failed", self.chat.pk)
-            await self.send_error("internal_error", GENERIC_ERROR)
+            failure = ("internal_error", GENERIC_ERROR)
+        finally:
+            self.busy = False
+        if failure is not None:
+            await self.send_error(*failure)
 
     async def chat_control(self, message: dict[str, Any]) -> None:
         """A message for this chat's sockets from any process: `stop` cancels the stream and closes."""
@@ -164,10 +187,13 @@ class ChatConsumer(_Socket):
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         await self._cancel_stream()
-        await self.channel_layer.group_discard(realtime.chat_group(self.chat.pk), self.channel_name)
-        await database_sync_to_async(self.presence_entry.leave)()
+        try:
+            await self.channel_layer.group_discard(realtime.chat_group(self.chat.pk), self.channel_name)
+        except Exception:  # the group's entry expires on its own (channels-redis group_expiry)
+            logger.warning("Could not leave the group of chat %s", self.chat.pk, exc_info=True)
+        await in_redis_thread(self.presence_entry.leave)()
         self.presence_entry = None
-        await self._announce(live=False)
+        await self._announce_if_changed(live=False)
 
     async def _cancel_stream(self) -> None:
         if self.stream is not None and not self.stream.done():
@@ -179,9 +205,13 @@ class ChatConsumer(_Socket):
         while self.presence_entry is not None:
             await asyncio.sleep(max(1, settings.CHAT_PRESENCE_TTL_SECONDS // 3))
             if self.presence_entry is not None:
-                await database_sync_to_async(self.presence_entry.refresh)()
+                await in_redis_thread(self.presence_entry.refresh)()
 
-    async def _announce(self, *, live: bool) -> None:
+    async def _announce_if_changed(self, *, live: bool) -> None:
+        """Tell the company's events sockets when the chat's first socket opens or its last one closes."""
+        count = await in_redis_thread(presence.chat_socket_count)(company_id=self.chat.company_id, chat_id=self.chat.pk)
+        if count != (1 if live else 0):
+            return
         event = {"type": "chat_state", "chat_id": str(self.chat.pk), "state": self.chat.state, "live": live}
         await realtime.group_send_async(
             realtime.company_group(self.chat.company_id), {"type": realtime.COMPANY_EVENT, "event": event}

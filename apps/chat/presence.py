@@ -37,6 +37,7 @@ class _Sets(Protocol):
     def add(self, key: str, member: str, expires: float, limit: int | None = None) -> bool: ...
     def remove(self, key: str, member: str) -> None: ...
     def members(self, key: str, now: float) -> list[str]: ...
+    def count(self, key: str, now: float) -> int: ...
 
 
 class _RedisSets:
@@ -60,6 +61,9 @@ class _RedisSets:
 
     def remove(self, key: str, member: str) -> None:
         self._client().zrem(cache.make_key(key), member)
+
+    def count(self, key: str, now: float) -> int:
+        return int(self._client().zcount(cache.make_key(key), now, "+inf"))
 
     def members(self, key: str, now: float) -> list[str]:
         full_key = cache.make_key(key)
@@ -88,6 +92,9 @@ class _MemorySets:
         with self._lock:
             self._sets.get(key, {}).pop(member, None)
 
+    def count(self, key: str, now: float) -> int:
+        return len(self.members(key, now))
+
     def members(self, key: str, now: float) -> list[str]:
         with self._lock:
             return [m for m, exp in self._sets.get(key, {}).items() if exp >= now]
@@ -104,23 +111,38 @@ def _key(company_id: Any, kind: str) -> str:
     return f"chat-presence:{_hex(company_id)}:{kind}"
 
 
+def _chat_key(company_id: Any, chat_id: Any, kind: str) -> str:
+    return f"chat-presence:{_hex(company_id)}:{kind}:{_hex(chat_id)}"
+
+
 class Presence:
-    """One live thing (a socket or a stream) of one chat; `enter` once, `touch` often, `leave` at the end."""
+    """One live thing (a socket or a stream) of one chat; `enter` once, `touch` often, `leave` at the end.
+
+    It is an entry in the company's set (what is live, the connection limit) and in the chat's own set
+    (how many sockets one chat has, without reading the company's whole set).
+    """
 
     def __init__(self, *, company_id: Any, chat_id: Any, kind: str) -> None:
         self.key = _key(company_id, kind)
+        self.chat_key = _chat_key(company_id, chat_id, kind)
         self.member = f"{_hex(chat_id)}:{uuid.uuid4().hex}"
         self._touched = 0.0
 
     def enter(self, limit: int | None = None) -> bool:
         """Register; False (and nothing registered) when the company already has `limit` entries."""
         self._touched = time.monotonic()
-        return _sets().add(self.key, self.member, time.time() + _ttl(), limit)
+        expires = time.time() + _ttl()
+        if not _sets().add(self.key, self.member, expires, limit):
+            return False
+        _sets().add(self.chat_key, self.member, expires)
+        return True
 
     def refresh(self) -> None:
         """Push the entry's expiry a TTL ahead."""
         self._touched = time.monotonic()
-        _sets().add(self.key, self.member, time.time() + _ttl())
+        expires = time.time() + _ttl()
+        _sets().add(self.key, self.member, expires)
+        _sets().add(self.chat_key, self.member, expires)
 
     def touch(self) -> None:
         """Keep the entry alive; cheap to call on every token (writes at most every third of the TTL)."""
@@ -129,6 +151,7 @@ class Presence:
 
     def leave(self) -> None:
         _sets().remove(self.key, self.member)
+        _sets().remove(self.chat_key, self.member)
 
 
 def socket_presence(*, company_id: Any, chat_id: Any) -> Presence:
@@ -168,4 +191,9 @@ def live_chat_ids(*, company_id: Any) -> set[uuid.UUID]:
 
 def open_socket_count(*, company_id: Any) -> int:
     """How many chat sockets the company holds open now, in every process."""
-    return len(_sets().members(_key(company_id, SOCKETS), time.time()))
+    return _sets().count(_key(company_id, SOCKETS), time.time())
+
+
+def chat_socket_count(*, company_id: Any, chat_id: Any) -> int:
+    """How many sockets are open on one chat now, in every process."""
+    return _sets().count(_chat_key(company_id, chat_id, SOCKETS), time.time())

@@ -46,10 +46,13 @@ class Daphne:
 
 
 @contextmanager
-def running_daphne(log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Iterator[Daphne]:
+def running_daphne(
+    log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None, options: list[str] | None = None
+) -> Iterator[Daphne]:
     """Start daphne with the given environment (settings, database, Redis); stop it at the end."""
     port = free_port()
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *(options or [])]
+    command.append("config.asgi:application")
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, cwd=cwd
