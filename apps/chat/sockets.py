@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -50,11 +50,11 @@ def _refused(exc: ApplicationError) -> SocketRefused:
 
 def _new_chat(principal: Any, company: Any, end_user_ref: str | None, params: dict[str, str]) -> tuple[Chat, bool]:
     """A chat opened by the socket itself (no chat_id): for the end-user, or for the person."""
-    options = {"model": params.get("model") or None, "actorid": params.get("actor_id") or None}
+    model, actorid = params.get("model") or None, params.get("actor_id") or None
     if end_user_ref is not None:
-        return services.tenant_chat_create(company=company, external_id=end_user_ref, **options)
+        return services.tenant_chat_create(company=company, external_id=end_user_ref, model=model, actorid=actorid)
     person = principal if getattr(principal, "is_person", False) else None
-    return services.dialect_chat_create(company=company, user=person, **options), False
+    return services.dialect_chat_create(company=company, user=person, model=model, actorid=actorid), False
 
 
 def chat_socket_open(*, scope: dict[str, Any], params: dict[str, str]) -> OpenedSocket:
@@ -130,10 +130,10 @@ def message_fields(message: Message) -> dict[str, Any]:
 
 async def chat_reply_events(
     *, chat: Chat, user: Any, end_user: EndUser | None, content: str
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """The socket events of one turn, as the one reply service (`turns.chat_turn_stream`) produces them."""
     turn = turns.chat_turn_stream(chat=chat, content=content, user=user, end_user=end_user, source="websocket")
-    async with aclosing(turn) as events:
+    async with aclosing(turn) as events:  # type: ignore[type-var]  # typed as an iterator, made as a generator
         async for event in events:
             if isinstance(event, turns.Token):
                 yield {"type": "message_stream_token", "token": event.text}
