@@ -9,7 +9,7 @@ from django.db.models import Avg, Count, Sum
 from django.http import HttpRequest, HttpResponse
 
 from apps.chat import live, services
-from apps.chat.models import Chat, CompletionUsage, Message, Prompt
+from apps.chat.models import Attachment, Chat, CompletionUsage, EndUser, Message, Prompt
 from apps.core.admin import CompanyScopedAdmin, admin_company
 
 
@@ -113,3 +113,18 @@ class PromptAdmin(CompanyScopedAdmin):
             company=company, user=request.user, title=obj.title, content=obj.content, **fields
         )
         obj.pk, obj.number, obj.company = created.pk, created.number, created.company
+
+
+@admin.register(EndUser)
+class EndUserAdmin(CompanyScopedAdmin):
+    list_display = ("external_id", "company", "created_at")
+    search_fields = ("external_id",)
+    readonly_fields = ("id", "created_at", "updated_at")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(CompanyScopedAdmin):
+    list_display = ("filename", "content_type", "size", "pages", "chat", "company", "created_at")
+    list_filter = ("content_type",)
+    search_fields = ("filename",)
+    readonly_fields = ("id", "chat", "message", "file", "content_type", "size", "pages", "text", "created_at")

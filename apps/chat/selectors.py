@@ -69,3 +69,101 @@ def prompt_list_visible(*, company: Any, user: Any) -> QuerySet[Prompt]:
     if getattr(user, "is_person", False):
         prompts = prompts.filter(Q(is_template=True) | Q(user=user))
     return prompts.order_by("number")
+
+
+# --- the chat dialects ------------------------------------------------------------------------------------
+
+CHAT_NOT_FOUND = "Chat session not found."
+
+
+def chat_ref_filter(ref: Any) -> Q | None:
+    """A chat named by its per-company number (an integer or its digits) or by its UUID; None: malformed."""
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, int):
+        return Q(number=ref) if 0 < ref < 2**31 else None
+    text = str(ref).strip()
+    if text.isdigit():
+        return Q(number=int(text)) if 0 < int(text) < 2**31 else None
+    try:
+        return Q(pk=uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+def chat_find(*, company: Any, user: Any, ref: Any, lock: bool = False, message: str = CHAT_NOT_FOUND) -> Chat:
+    """A chat the caller may see, by number or UUID; unknown, another person's or company's: NotFound."""
+    condition = chat_ref_filter(ref)
+    if condition is None:
+        raise NotFound(message)
+    chats = chat_list_visible(company=company, user=user).filter(condition)
+    chat = (
+        (chats.select_for_update(no_key=True, of=("self",)) if lock else chats)
+        .select_related("company", "end_user")
+        .first()
+    )
+    if chat is None:
+        raise NotFound(message)
+    return chat
+
+
+def chat_history(*, company: Any, user: Any, start: Any = None, end: Any = None, model: str = "") -> QuerySet[Chat]:
+    """The caller's chats for the history: optional creation-time window and model; newest activity first."""
+    chats = chat_list_visible(company=company, user=user)
+    if start is not None:
+        chats = chats.filter(created_at__gte=start)
+    if end is not None:
+        chats = chats.filter(created_at__lte=end)
+    if model:
+        chats = chats.filter(model=model)
+    return chats
+
+
+def chat_messages(*, chat: Chat) -> QuerySet[Message]:
+    """A chat's messages in the order they were written."""
+    return Message.objects.filter(chat=chat).order_by("created_at", "id")
+
+
+def end_user_chats(*, company: Any, external_id: str) -> QuerySet[Chat]:
+    """A tenant end-user's chats, newest activity first (none when the end-user is unknown)."""
+    return (
+        Chat.objects.for_company(company)
+        .filter(end_user__external_id=external_id)
+        .select_related("end_user", "user")
+        .order_by("-updated_at", "-number")
+    )
+
+
+def message_find(*, company: Any, user: Any, message_id: Any) -> Message:
+    """A message of a chat the caller may see; NotFound otherwise."""
+    try:
+        parsed = uuid.UUID(str(message_id))
+    except ValueError:
+        raise NotFound("Message not found.") from None
+    message = (
+        Message.objects.filter(pk=parsed, chat__in=chat_list_visible(company=company, user=user))
+        .select_related("chat")
+        .first()
+    )
+    if message is None:
+        raise NotFound("Message not found.")
+    return message
+
+
+def prompt_find(*, company: Any, user: Any, ref: Any) -> Prompt:
+    """A prompt the caller may see, by number or UUID; NotFound otherwise."""
+    condition = chat_ref_filter(ref)
+    prompt = prompt_list_visible(company=company, user=user).filter(condition).first() if condition else None
+    if prompt is None:
+        raise NotFound("Prompt not found.")
+    return prompt
+
+
+def chat_messages_all() -> QuerySet[Message]:
+    """Messages in writing order, for prefetching a page of chats' turns."""
+    return Message.objects.order_by("created_at", "id")
+
+
+def message_attachments(*, message: Message) -> QuerySet[Any]:
+    """A message's files, oldest first."""
+    return message.attachments.order_by("created_at", "id")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Company
 from apps.chat.models import Chat, ChatState, CompletionUsage, EndUser, Message, MessageRole, Prompt
-from apps.chat.selectors import CompletionSlot, chat_visible
+from apps.chat.selectors import CHAT_NOT_FOUND, CompletionSlot, chat_find, chat_visible
 from apps.chat.tokens import text_of
 from apps.core.exceptions import Conflict, InvalidInput, NotFound
 
@@ -299,6 +299,19 @@ def default_model(company: Any) -> str:
     return settings.GATEWAY_DEFAULT_MODEL
 
 
+def model_check(*, company: Any, user: Any, model: Any) -> str:
+    """A model id the caller may use; InvalidInput for an unknown one, PermissionDenied for a refused one."""
+    from apps.models_registry.providers.selectors import model_resolve
+
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidInput("model must be a model id such as provider.model-name.")
+    try:
+        model_resolve(company=company, user=user if user is not None else CompanyCaller(), model_id=model.strip())
+    except NotFound as exc:
+        raise InvalidInput(f"Invalid model name: {exc.message}") from None
+    return model.strip()
+
+
 def dialect_chat_create(
     *,
     company: Any,
@@ -311,12 +324,9 @@ def dialect_chat_create(
     activityid: Any = None,
 ) -> Chat:
     """A new chat for a dialect: the model checked (default when none), the actor/activity checked."""
-    from apps.models_registry.providers.selectors import model_resolve
-
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInput("metadata must be an object.")
-    chosen = model or default_model(company)
-    model_resolve(company=company, user=user if user is not None else CompanyCaller(), model_id=chosen)
+    chosen = model_check(company=company, user=user, model=model or default_model(company))
     extra = {**_opening_ids(company, actorid, activityid), "metadata": metadata or {}, "end_user": end_user}
     user_ref = end_user.external_id if end_user is not None else ""
     with transaction.atomic():
@@ -357,3 +367,99 @@ def tenant_chat_create(
             activityid=activityid,
         )
     return chat, created
+
+
+# --- the chat stream dialect and the other dialects' writes ----------------------------------------------
+
+
+def stream_chat_open(*, company: Any, user: Any, session: Any, model: str, earlier: list[dict[str, Any]]) -> Chat:
+    """The chat a stream request continues (its model set to the request's) or a new one.
+
+    For a new chat, the messages the client sent before its last one become the chat's first turns; a
+    session already has its history stored, so earlier messages are not stored again.
+    """
+    chosen = model_check(company=company, user=user, model=model)
+    with transaction.atomic():
+        if session is not None:
+            chat = chat_find(company=company, user=user, ref=session, lock=True)
+            if chat.model != chosen:
+                chat.model = chosen
+                chat.save(update_fields=["model", "updated_at"])
+            return chat
+        chat = dialect_chat_create(company=company, user=user, model=chosen)
+        Message.objects.bulk_create(
+            Message(company=company, chat=chat, role=m["role"], content=text_of(m.get("content"))) for m in earlier
+        )
+    return chat
+
+
+def chat_model_switch(*, company: Any, user: Any, ref: Any, model: str) -> Chat:
+    """Give a chat another model; its whole history stays and is the next reply's context."""
+    chosen = model_check(company=company, user=user, model=model)
+    with transaction.atomic():
+        chat = chat_find(company=company, user=user, ref=ref, lock=True)
+        chat.model = chosen
+        chat.save(update_fields=["model", "updated_at"])
+    return chat
+
+
+def chat_delete(*, company: Any, user: Any, ref: Any, end_user: EndUser | None = None) -> None:
+    """Delete a chat with its messages and attachments (their files once the deletion is committed)."""
+    with transaction.atomic():
+        chat = chat_find(company=company, user=user, ref=ref, lock=True)
+        if end_user is not None and chat.end_user_id != end_user.pk:
+            raise NotFound(CHAT_NOT_FOUND)
+        files = [str(a.file.name) for a in chat.attachments.all() if a.file.name]
+        chat.delete()
+        transaction.on_commit(lambda: _files_delete(files))
+
+
+def _files_delete(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)
+
+
+# --- the conversations dialect ----------------------------------------------------------------------------
+
+
+def conversation_create(
+    *,
+    company: Any,
+    actor: Any,
+    user_id: Any,
+    title: str = "",
+    model: str | None = None,
+    actorid: Any = None,
+    activityid: Any = None,
+) -> Chat:
+    """A chat owned by a user of the company: one's own, or anyone's for Company/User admins and the key pair."""
+    from apps.accounts.roles import COMPANY_ADMIN, USER_MANAGER
+    from apps.accounts.selectors import user_list
+    from apps.core.exceptions import PermissionDenied
+    from apps.core.ids import parse_uuid
+
+    parsed = parse_uuid(user_id)
+    owner = user_list(company=company).filter(pk=parsed).first() if parsed else None
+    if owner is None:
+        raise NotFound("User not found.")
+    if getattr(actor, "is_person", False) and owner.pk != actor.pk and not actor.has_any_role((USER_MANAGER,)):
+        raise PermissionDenied(f"Only {COMPANY_ADMIN} and {USER_MANAGER} may start conversations for others.")
+    return dialect_chat_create(
+        company=company, user=owner, title=title, model=model, actorid=actorid, activityid=activityid
+    )
+
+
+def message_add(*, company: Any, user: Any, ref: Any, role: str, content: str) -> Message:
+    """Store a turn in a chat the caller may see (no reply is asked for); a first user turn names the chat."""
+    if role not in MessageRole.values:
+        raise InvalidInput(f"role must be one of: {', '.join(MessageRole.values)}.")
+    with transaction.atomic():
+        chat = chat_find(company=company, user=user, ref=ref, lock=True, message="Conversation not found.")
+        message = Message.objects.create(company=company, chat=chat, role=role, content=content)
+        changes: dict[str, Any] = {"updated_at": timezone.now()}
+        if role == MessageRole.USER and not chat.title:
+            changes["title"] = title_from(content)
+        Chat.objects.filter(pk=chat.pk).update(**changes)
+    return message

@@ -19,7 +19,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,7 +170,15 @@ class PreparedTurn:
 
 
 def turn_prepare(
-    *, chat: Chat, content: str, user: Any, end_user: EndUser | None, source: str, message_id: Any, started: float
+    *,
+    chat: Chat,
+    content: str,
+    user: Any,
+    end_user: EndUser | None,
+    source: str,
+    message_id: Any,
+    started: float,
+    params: dict[str, Any] | None = None,
 ) -> PreparedTurn:
     """Check everything, then store the user's message; nothing is stored when a check fails."""
     content = _content_clean(content)
@@ -195,6 +203,7 @@ def turn_prepare(
         model=current.model or services.default_model(company),
         stream=True,
         messages=messages,
+        params=dict(params or {}),
     )
     prepared = completion_prepare(company=company, user=caller, data=data, source=source, started=started)
     prepared.request.include_usage = True
@@ -260,19 +269,21 @@ async def chat_turn_stream(
     end_user: EndUser | None = None,
     source: str,
     message_id: Any = None,
-) -> AsyncIterator[TurnEvent]:
+    params: dict[str, Any] | None = None,
+) -> AsyncGenerator[TurnEvent, None]:
     """Store the user's message, stream the chat model's reply, store it: UserMessageStored, StreamStarted,
     Token…, StreamEnded.
 
     `user` is the authenticated caller (a person or the company's key principal; None: the company),
     `end_user` the tenant's end-user when the chat is theirs (another end-user's chat is not found),
     `source` names the surface for the usage records ("stream", "websocket", "tenant"…), `message_id`
-    optionally fixes the reply's id. Use it under `contextlib.aclosing` when you may stop early.
+    optionally fixes the reply's id, `params` are sampling parameters for the upstream (temperature,
+    max_tokens…). Use it under `contextlib.aclosing` when you may stop early.
     """
     started = time.perf_counter()
     turn = await in_db_thread(turn_prepare)(
         chat=chat, content=content, user=user, end_user=end_user, source=source, message_id=message_id,
-        started=started,
+        started=started, params=params,
     )  # fmt: skip
     prepared = turn.prepared
     outcome = Outcome()

@@ -37,6 +37,11 @@ def _clean(text: str) -> str:
 
 def pdf_text(name: str, data: bytes) -> str:
     """The text of a PDF, page by page; DocumentError when it is encrypted or damaged."""
+    return pdf_pages_text(name, data)[1]
+
+
+def pdf_pages_text(name: str, data: bytes) -> tuple[int, str]:
+    """A PDF's page count and its text, page by page; DocumentError when it is encrypted or damaged."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -44,9 +49,15 @@ def pdf_text(name: str, data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentError(f"{name}: the PDF is encrypted.")
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        pages = list(reader.pages)
+        return len(pages), "\n\n".join(page.extract_text() or "" for page in pages)
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DocumentError(f"{name}: the PDF could not be read (damaged file).") from exc
+
+
+def clean_text(text: str) -> str:
+    """Extracted text tidied: no NULs, one kind of line break, no runs of blank lines or spaces."""
+    return _clean(text)
 
 
 def docx_text(name: str, data: bytes) -> str:

@@ -220,6 +220,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TranscriptStateEnum": "apps.transcripts.models.Transcript.State",
         "TrainingStateEnum": "apps.models_registry.models.TrainingState",
+        "ChatStateEnum": "apps.chat.models.ChatState",
+        "MessageRoleEnum": "apps.chat.models.MessageRole",
     },
 }
 
@@ -398,6 +400,10 @@ GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")
 CHAT_CONTEXT_TOKENS = env_int("CHAT_CONTEXT_TOKENS", 16000, minimum=256)
 CHAT_REPLY_RESERVE_TOKENS = env_int("CHAT_REPLY_RESERVE_TOKENS", 1000, minimum=0)
 CHAT_ATTACHMENT_CONTEXT_TOKENS = env_int("CHAT_ATTACHMENT_CONTEXT_TOKENS", 8000, minimum=0)
+# Files uploaded into chats (PDFs as context, conversation attachments): the largest accepted.
+CHAT_UPLOAD_MAX_BYTES = env_int("CHAT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The tenant chat API (/api/v1/chats/..., X-API-Key): requests a minute per company (0: no limit).
+TENANT_CHAT_REQUESTS_PER_MINUTE = env_int("TENANT_CHAT_REQUESTS_PER_MINUTE", 100, minimum=0)
 # --- websocket chat and presence ---
 # A live socket or stream refreshes its presence entry; entries of a process that died expire after this.
 CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 30, minimum=3)

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.accounts.roles import ALL_ROLES
-from apps.chat.models import Chat, Prompt
+from apps.chat.models import Chat, MessageRole, Prompt
 from apps.models_registry.providers.models import LLMProvider, ProviderKind, UserLLMConfig
 
 # --- providers (conversations dialect) ----------------------------------------------------------------
@@ -111,7 +111,7 @@ class ChatsQuerySerializer(serializers.Serializer):
 
 
 class NewChatMessageSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=("system", "user", "assistant"))
+    role = serializers.ChoiceField(choices=MessageRole.choices)
     content = serializers.CharField(allow_blank=True)
 
 

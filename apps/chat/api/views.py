@@ -15,6 +15,7 @@ from apps.accounts.roles import COMPANY_ADMIN, MODEL_MANAGER, USER_MANAGER
 from apps.chat import completions, selectors, services
 from apps.chat.api import serializers as s
 from apps.chat.api.auth import CSRF_COOKIE, GatewayAuthentication, csrf_token_for
+from apps.chat.prompts import prompt_templates_ensure
 from apps.core.api.responses import ok
 from apps.core.api.schema import envelope, toolbox_schema
 from apps.core.api.views import CompanyAPIView
@@ -278,6 +279,7 @@ class PromptsView(GatewayAPIView):
         responses={200: s.PromptSerializer(many=True), **_detail_errors(401)},
     )
     def get(self, request: Request) -> Response:
+        prompt_templates_ensure(company=self.company)
         prompts = selectors.prompt_list_visible(company=self.company, user=request.user)
         return Response(s.PromptSerializer(prompts, many=True).data)
 

@@ -149,3 +149,24 @@ def test_chat_filters_by_state_model_and_user(tenant, outsider):
     assert listed(f"model={first.model}") >= {first.pk, second.pk}
     page = client.get("/admin/chat/chat/").content.decode()
     assert "user123 (end-user)" in page and "outsider-user" not in page
+
+
+def test_end_users_and_attachments_are_listed_per_company(tenant, outsider):
+    from django.core.files.base import ContentFile
+
+    from apps.chat.models import Attachment
+    from apps.chat.services import end_user_get_or_create, tenant_chat_create
+
+    end_user_get_or_create(company=tenant.company, external_id="visible-end-user")
+    end_user_get_or_create(company=outsider.company, external_id="hidden-end-user")
+    chat, _ = tenant_chat_create(company=tenant.company, external_id="visible-end-user")
+    Attachment.objects.create(company=tenant.company, chat=chat, file=ContentFile(b"x", name="a.txt"),
+                              filename="visible.txt", content_type="text/plain")  # fmt: skip
+    foreign, _ = tenant_chat_create(company=outsider.company, external_id="hidden-end-user")
+    Attachment.objects.create(company=outsider.company, chat=foreign, file=ContentFile(b"x", name="b.txt"),
+                              filename="hidden.txt", content_type="text/plain")  # fmt: skip
+    client = _staff(tenant.admin.user)
+    users = client.get("/admin/chat/enduser/").content.decode()
+    assert "visible-end-user" in users and "hidden-end-user" not in users
+    files = client.get("/admin/chat/attachment/").content.decode()
+    assert "visible.txt" in files and "hidden.txt" not in files

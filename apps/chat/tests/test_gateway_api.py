@@ -153,9 +153,14 @@ def test_prompts_lists_the_companys_templates_and_the_callers_own(anon, tenant, 
     prompt_create(company=tenant.company, user=tenant.user.user, title="Mine", content="Mine")
     prompt_create(company=tenant.company, user=tenant.manager.user, title="Colleague's", content="x")
     prompt_create(company=outsider.company, user=outsider.user.user, title="Outsider's", content="x", is_template=True)
+    from apps.chat.prompts import SHIPPED
+
+    shipped = len(SHIPPED)  # the shipped system templates come along, numbered after the company's prompts
     body = tenant.user.client.get("/api/v1/prompts").json()
-    assert [(p["id"], p["title"]) for p in body] == [(1, "Summarizer"), (2, "Mine")]
+    assert [(p["id"], p["title"]) for p in body[:2]] == [(1, "Summarizer"), (2, "Mine")]
+    assert [p["title"] for p in body[2:]] == [t["title"] for t in SHIPPED]
+    assert all(p["is_template"] and p["id"] > 3 for p in body[2:])
     assert body[0]["scenario"] == "summarization" and body[0]["is_template"] is True
-    assert len(tenant.key_client().get("/api/v1/prompts").json()) == 3
-    assert [p["id"] for p in outsider.user.client.get("/api/v1/prompts").json()] == [1]
+    assert len(tenant.key_client().get("/api/v1/prompts").json()) == 3 + shipped
+    assert [p["id"] for p in outsider.user.client.get("/api/v1/prompts").json()][:1] == [1]
     assert_detail_error(anon.get("/api/v1/prompts"), 401)

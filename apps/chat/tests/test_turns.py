@@ -238,7 +238,7 @@ def test_end_user_get_or_create_validates_and_reuses(company: Any) -> None:
 
 
 def test_tenant_chat_create_checks_model_and_actor_and_saves_nothing_on_failure(company: Any) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput):
         services.tenant_chat_create(company=company, external_id="new-user", model="nope.model")
     other_actor = ActorFactory(company=make_tenant("Other Co").company)
     with pytest.raises(NotFound):

@@ -37,7 +37,7 @@ def test_unknown_toolbox_path_is_a_json_envelope_404(anon: APIClient, path: str)
     assert "detail" not in body
 
 
-@pytest.mark.parametrize("path", ["/api/chat/nope", "/api/models/x", "/v1/chat/nope", "/api/v1/chats/abc"])
+@pytest.mark.parametrize("path", ["/api/chat/nope", "/api/models/x", "/v1/chat/nope", "/api/v1/chats/abc/nope"])
 def test_unknown_chat_and_gateway_path_is_a_json_detail_404(anon: APIClient, path: str) -> None:
     response = anon.get(path)
     assert_json(response)
