@@ -243,13 +243,22 @@
     }, wait);
   }
 
-  function openChat(chatId) {
+  async function openChat(chatId) {
     disconnect();
     state.chatId = chatId;
     $("messages").replaceChildren();
     showError("");
-    connect(chatId);
     for (const item of $("chats").children) item.classList.toggle("current", item.dataset.chatId === chatId);
+    try {
+      // The same stored messages, read through the conversations API.
+      const messages = await api(`/chat/conversations/${encodeURIComponent(chatId)}/messages`);
+      for (const message of messages) {
+        if (message.role !== "system") bubble(message.role, message.content, message.id);
+      }
+    } catch (error) {
+      showError(`Earlier messages could not be loaded: ${error.message}`);
+    }
+    if (state.chatId === chatId) connect(chatId);
   }
 
   function newChat() {

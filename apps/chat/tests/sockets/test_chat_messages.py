@@ -45,6 +45,10 @@ def test_a_message_gets_every_event_and_both_messages_are_stored(daphne: Daphne,
         (received["id"], "user", received["content"]),
         (reply["id"], "assistant", reply["content"]),
     ]
+    # the tenant REST API shows the very same messages
+    listed = tenant.key_client().get(f"/api/v1/chats/{chat.pk}/messages")
+    assert listed.status_code == 200, listed.content
+    assert listed.json()["messages"] == [received, reply]
     # the socket stays usable for the next turn, which sees the history
     ws.send({"content": "And another thing"})
     ended, _ = ws.until("message_stream_ended")

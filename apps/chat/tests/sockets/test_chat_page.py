@@ -102,3 +102,25 @@ def test_a_typed_message_gets_a_streamed_answer_and_the_page_reconnects(
     assert "stopped" in shown
     browser.wait("document.getElementById('status').textContent === 'Disconnected'")
     assert browser.evaluate("window.symbientChat.reconnects") == 1
+
+
+def test_a_past_chat_shows_its_messages(daphne: Daphne, tenant: Tenant, browser: Browser) -> None:
+    older = Chat.objects.get(pk=_chat_with_a_turn(tenant))
+    sign_in(browser, daphne, tenant.user.user.email, PASSWORD)
+    selector = f"#chats li[data-chat-id={js(str(older.pk))}] button"
+    browser.wait(f"document.querySelector({js(selector)}) !== null")
+    browser.evaluate(f"document.querySelector({js(selector)}).click(); true")
+    browser.wait("document.getElementById('status').textContent === 'Connected'")
+    shown = browser.evaluate("[...document.querySelectorAll('#messages li')].map(li => [li.className, li.textContent])")
+    stored = list(Message.objects.filter(chat=older).order_by("created_at").values_list("role", "content"))
+    assert [tuple(item) for item in shown] == stored
+    assert len(stored) == 2
+
+
+def _chat_with_a_turn(tenant: Tenant) -> str:
+    from apps.chat.services import dialect_chat_create
+    from apps.chat.turns import chat_turn_run
+
+    chat = dialect_chat_create(company=tenant.company, user=tenant.user.user, title="Earlier chat")
+    chat_turn_run(chat=chat, content="What did I ask before?", user=tenant.user.user, source="test")
+    return str(chat.pk)
