@@ -15,7 +15,7 @@ from apps.core.ids import parse_uuid
 from apps.models_registry.providers.engines import ProviderError
 
 # Close codes, as `consumers.CloseCode` names them.
-BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, CHAT_ENDED = 4000, 4001, 4004, 4009
+BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CHAT_ENDED = 4000, 4001, 4003, 4004, 4009
 
 
 class SocketRefused(Exception):
@@ -45,6 +45,8 @@ def _chat_lookup(chats: Any, raw_chat_id: str) -> Chat | None:
 def _refused(exc: ApplicationError) -> SocketRefused:
     if isinstance(exc, NotFound):
         return SocketRefused("not_found", exc.message, NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        return SocketRefused("forbidden", exc.message, FORBIDDEN)
     return SocketRefused("invalid_request", exc.message, BAD_REQUEST)
 
 
