@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import Avg, Count, Sum
 from django.http import HttpRequest, HttpResponse
 
-from apps.chat import services
+from apps.chat import live, services
 from apps.chat.models import Attachment, Chat, CompletionUsage, EndUser, Message, Prompt
 from apps.core.admin import CompanyScopedAdmin, admin_company
 
@@ -24,13 +24,43 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+class ChatUserFilter(admin.SimpleListFilter):
+    """Chats of one person or one end-user, among those the admin may see."""
+
+    title = "user"
+    parameter_name = "chat_user"
+    shown = 200
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        chats = model_admin.get_queryset(request).order_by()
+        people = chats.filter(user__isnull=False).values_list("user_id", "user__email").distinct()[: self.shown]
+        end_users = chats.exclude(user_ref="").values_list("user_ref", flat=True).distinct()[: self.shown]
+        options = [(f"u:{pk}", email) for pk, email in people]
+        return options + [(f"e:{ref}", f"{ref} (end-user)") for ref in end_users]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        kind, _, value = (self.value() or "").partition(":")
+        if kind == "u":
+            return queryset.filter(user_id=value)
+        if kind == "e":
+            return queryset.filter(user_ref=value)
+        return queryset
+
+
 @admin.register(Chat)
 class ChatAdmin(CompanyScopedAdmin):
-    list_display = ("number", "title", "user", "user_ref", "model", "state", "updated_at", "company")
-    list_filter = ("state", "model")
+    list_display = ("number", "title", "user", "user_ref", "model", "state", "updated_at", "ended_at", "company")
+    list_filter = ("state", "model", ChatUserFilter)
+    actions = ["stop_chats"]
     search_fields = ("title", "user__email", "user_ref")
     readonly_fields = ("id", "number", "options", "created_at", "updated_at")
     inlines = [MessageInline]
+
+    @admin.action(description="Stop the selected chats (close their sockets, archive them)")
+    def stop_chats(self, request: HttpRequest, queryset: Any) -> None:
+        for chat in queryset.select_related("company"):
+            live.chat_stop(company=chat.company, chat_ref=chat.pk)
+        self.message_user(request, f"{queryset.count()} chat(s) stopped.")
 
 
 @admin.register(CompletionUsage)

@@ -412,6 +412,31 @@ ASR_AUDIO_MAX_BYTES = env_int("ASR_AUDIO_MAX_BYTES", TRANSCRIPT_AUDIO_MAX_BYTES,
 ASR_PROVIDER_TIMEOUT_SECONDS = env_int("ASR_PROVIDER_TIMEOUT_SECONDS", 120, minimum=1)
 # PocketSphinx spots a model's vocabulary with this threshold (lower: more spotted, more false alarms).
 ASR_POCKETSPHINX_KWS_THRESHOLD = float(env_str("ASR_POCKETSPHINX_KWS_THRESHOLD", "1e-20"))
+
 # --- natural-bayes model/test ---
 # How many of the best intents model/test lists in `classifications` (besides None); 0 lists them all.
 NLU_CLASSIFICATIONS = env_int("NLU_CLASSIFICATIONS", 10, minimum=0)
+
+# --- websocket chat and presence ---
+# A live socket or stream refreshes its presence entry; entries of a process that died expire after this.
+CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 30, minimum=3)
+# The tenant chat API's limits: open /ws/chat sockets per company, messages a second per socket.
+CHAT_WS_MAX_CONNECTIONS_PER_COMPANY = env_int("CHAT_WS_MAX_CONNECTIONS_PER_COMPANY", 50, minimum=1)
+CHAT_WS_MESSAGES_PER_SECOND = env_int("CHAT_WS_MESSAGES_PER_SECOND", 10, minimum=1)
+CHAT_WS_MAX_MESSAGE_BYTES = env_int("CHAT_WS_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
+# daphne serves /static/ (the chat page's script, the admin's styles) unless a web server in front does.
+SERVE_STATIC = env_bool("SERVE_STATIC", default=True)
+# redis-py reads with a 5 s timeout by default, as long as channels-redis's blocking pop waits: on a busy
+# process the pop's empty answer lands late, the read times out and every socket of the process is closed
+# (1011). The channel layer's reads get a longer timeout, and its pool more than redis-py's default 100
+# connections (past them a group_add or group_send fails at once instead of waiting).
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env_int("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", 30, minimum=6)
+CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000, minimum=10)
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+        {
+            "address": REDIS_URL,
+            "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+            "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
+        }
+    ]

@@ -94,6 +94,63 @@ def test_company_admins_add_prompts_numbered_in_their_company(tenant):
     assert list(Prompt.objects.order_by("number").values_list("number", flat=True)) == [1, 2]
 
 
+def test_stop_action_archives_the_selected_chats_and_closes_their_sockets(
+    tenant, outsider, django_capture_on_commit_callbacks
+):
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from apps.chat.models import Chat
+    from apps.chat.services import tenant_chat_create
+    from apps.core import realtime
+
+    ours, _ = tenant_chat_create(company=tenant.company, external_id="user123")
+    kept, _ = tenant_chat_create(company=tenant.company, external_id="user456")
+    theirs, _ = tenant_chat_create(company=outsider.company, external_id="user123")
+    layer = get_channel_layer()
+    socket_channel = async_to_sync(layer.new_channel)()  # stands where a live socket of the chat would be
+    async_to_sync(layer.group_add)(realtime.chat_group(ours.pk), socket_channel)
+    client = _staff(tenant.admin.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/chat/chat/", {"action": "stop_chats", "_selected_action": [str(ours.pk), str(theirs.pk)]}
+        )
+    assert response.status_code == 302
+    states = dict(Chat.objects.values_list("pk", "state"))
+    assert (states[ours.pk], states[kept.pk], states[theirs.pk]) == ("archived", "online", "online")
+
+    async def control() -> dict:
+        return await asyncio.wait_for(layer.receive(socket_channel), timeout=5)
+
+    assert async_to_sync(control)() == {"type": realtime.CHAT_CONTROL, "action": "stop"}
+
+
+def test_chat_filters_by_state_model_and_user(tenant, outsider):
+    from apps.chat.models import Chat
+    from apps.chat.services import tenant_chat_create
+
+    first, _ = tenant_chat_create(company=tenant.company, external_id="user123")
+    second, _ = tenant_chat_create(company=tenant.company, external_id="user456")
+    staff = chat_new(company=tenant.company, user=tenant.user.user, title="staff")
+    tenant_chat_create(company=outsider.company, external_id="outsider-user")
+    Chat.objects.filter(pk=second.pk).update(state="archived")
+    client = _staff(tenant.admin.user)
+
+    def listed(query):
+        response = client.get(f"/admin/chat/chat/?{query}")
+        assert response.status_code == 200
+        return {c.pk for c in response.context["cl"].queryset}
+
+    assert listed("state__exact=archived") == {second.pk}
+    assert listed("chat_user=e:user123") == {first.pk}
+    assert listed(f"chat_user=u:{tenant.user.user.pk}") == {staff.pk}
+    assert listed(f"model={first.model}") >= {first.pk, second.pk}
+    page = client.get("/admin/chat/chat/").content.decode()
+    assert "user123 (end-user)" in page and "outsider-user" not in page
+
+
 def test_end_users_and_attachments_are_listed_per_company(tenant, outsider):
     from django.core.files.base import ContentFile
 
