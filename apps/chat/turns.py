@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -42,6 +43,7 @@ from apps.chat.completions import (
     usage_numbers,
 )
 from apps.chat.models import Attachment, Chat, ChatState, EndUser, Message, MessageRole, UsageOutcome
+from apps.chat.presence import STREAMS, Presence
 from apps.chat.tokens import count_prompt_tokens, count_tokens
 from apps.core.exceptions import InvalidInput, NotFound
 from apps.models_registry.providers.engines import ProviderError, engine_for
@@ -290,6 +292,9 @@ async def chat_turn_stream(
     parts: list[str] = []
     rest: AsyncIterator[bytes] | None = None
     stored = False
+    # The chat shows as live (chats/online/get) while its reply streams, whichever surface asked for it.
+    live = Presence(company_id=chat.company_id, chat_id=chat.pk, kind=STREAMS)
+    await sync_to_async(live.enter, thread_sensitive=False)()
     try:
         rest = await engine_for(prepared.resolved.target).open_stream(prepared.request)
         payload = await anext(rest, None)
@@ -301,6 +306,7 @@ async def chat_turn_stream(
             if text:
                 parts.append(text)
                 yield Token(text)
+            live.touch()
             payload = await anext(rest, None)
         outcome.content = "".join(parts)
         reply, usage = await in_db_thread(turn_finish)(prepared=prepared, outcome=outcome)
@@ -316,6 +322,7 @@ async def chat_turn_stream(
         outcome.outcome, outcome.error = UsageOutcome.CANCELLED, "The client stopped the reply."
         raise
     finally:
+        await asyncio.shield(sync_to_async(live.leave, thread_sensitive=False)())
         if rest is not None:
             await stream_close(rest)  # closes the upstream connection when the stream did not finish
         if not stored:

@@ -252,3 +252,21 @@ def test_tenant_chat_create_checks_model_and_actor_and_saves_nothing_on_failure(
     )
     assert created and chat.end_user.external_id == "new-user" and chat.user_ref == "new-user"
     assert (chat.title, chat.metadata, chat.model, chat.number) == ("Help", {"plan": "pro"}, "acme.gpt-test", 1)
+
+
+def test_a_chat_shows_as_live_while_its_reply_streams_and_not_after(company: Any) -> None:
+    from asgiref.sync import sync_to_async
+
+    from apps.chat.presence import live_chat_ids
+
+    chat = new_chat(company)
+    seen: list[bool] = []
+
+    async def consume() -> None:
+        async for event in chat_turn_stream(chat=chat, content="Hello", end_user=chat.end_user, source="test"):
+            if isinstance(event, Token):
+                seen.append(chat.pk in await sync_to_async(live_chat_ids)(company_id=company.pk))
+
+    run(consume())
+    assert seen and all(seen)
+    assert chat.pk not in live_chat_ids(company_id=company.pk)
