@@ -39,6 +39,8 @@ from apps.models_registry.providers.engines import (
     engine_for,
 )
 from apps.models_registry.providers.selectors import ResolvedModel, model_resolve
+from apps.models_registry.selectors import default_chat_model
+from apps.models_registry.services.inference import llm_grounding
 
 # A pooled thread checks its connection (age, health) at most this often, rather than before every hop:
 # the check costs a round trip, and a request makes two hops.
@@ -148,6 +150,12 @@ def substitute_variables(messages: list[dict[str, Any]], variables: dict[str, st
     return result
 
 
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    return next(
+        (text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user" and m.get("content")), ""
+    )
+
+
 def completion_prepare(
     *, company: Any, user: Any, data: CompletionInput, source: str, started: float
 ) -> PreparedCompletion:
@@ -163,7 +171,12 @@ def completion_prepare(
     resolved = model_resolve(company=company, user=user, model_id=data.model)
     messages = substitute_variables(data.messages, data.variables, user)
     slot = completion_slot(company=company, user=user, chat_id=data.chat_id, message_id=data.message_id)
-    request = CompletionRequest(model=resolved.upstream_model, messages=messages, params=data.params)
+    grounding = None
+    if resolved.registry_model is not None:  # a registry llm model: its documents and vocabulary come along
+        grounding = llm_grounding(model=resolved.registry_model, question=_last_user_text(messages))
+    request = CompletionRequest(
+        model=resolved.upstream_model, messages=messages, params=data.params, grounding=grounding
+    )
     return PreparedCompletion(company, user, slot, resolved, request, data, source, started)
 
 
@@ -186,7 +199,7 @@ def _usage_numbers(prepared: PreparedCompletion, outcome: Outcome) -> tuple[int,
         return prompt, completion, False
     if outcome.outcome != UsageOutcome.OK and not outcome.content:
         return 0, 0, True  # nothing came back: nothing to bill
-    return count_prompt_tokens(prepared.request.messages), count_tokens(outcome.content), True
+    return count_prompt_tokens(prepared.request.upstream_messages()), count_tokens(outcome.content), True
 
 
 def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict[str, int]:
@@ -379,13 +392,13 @@ async def completion_stream_open(prepared: PreparedCompletion) -> OpenedStream:
 
 
 def inference_run(*, company: Any, user: Any, text: str) -> str:
-    """Send one input to the default model in a new chat; the reply's text (saved and accounted like any)."""
+    """Send one input to the company's default model in a new chat; the reply's text (saved and accounted like any)."""
     rate_limit_check(company=company)
     data = CompletionInput(
         message_id=uuid.uuid4(),
         chat_id=uuid.uuid4(),
         session_id="",
-        model=settings.GATEWAY_DEFAULT_MODEL,
+        model=default_chat_model(company=company),
         stream=False,
         messages=[{"role": "user", "content": text}],
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from apps.core.exceptions import NotFound
 from apps.core.ids import parse_uuid
-from apps.models_registry.models import AIModel, DataSource, Intent, ModelArtifact, Slot, VocabularyEntry
+from apps.models_registry.models import AIModel, Algorithm, DataSource, Intent, ModelArtifact, Slot, VocabularyEntry
+from apps.models_registry.providers.models import registry_model_id
 
 MODEL_NOT_FOUND = "Model not found."
 
@@ -58,3 +60,25 @@ def artifact_current(*, model: AIModel) -> ModelArtifact | None:
     if not model.version:
         return None
     return ModelArtifact.objects.for_company(model.company_id).filter(model=model, version=model.version).first()
+
+
+def chat_model_list(*, company: Any) -> QuerySet[AIModel]:
+    """The company's llm models that chat: deployed, active and trained."""
+    return AIModel.objects.for_company(company).filter(
+        algorithm=Algorithm.LLM, isdeployed=True, isactive=True, version__gt=0
+    )
+
+
+def chat_model_get(*, company: Any, modelid: Any) -> AIModel:
+    """One chat model of the company (see `chat_model_list`); anything else is not found."""
+    pk = parse_uuid(modelid)
+    model = chat_model_list(company=company).filter(pk=pk).first() if pk else None
+    if model is None:
+        raise NotFound(MODEL_NOT_FOUND)
+    return model
+
+
+def default_chat_model(*, company: Any) -> str:
+    """The model id a company's chats use when none is named: its default llm model, else GATEWAY_DEFAULT_MODEL."""
+    pk = chat_model_list(company=company).filter(isdefault_llm=True).values_list("pk", flat=True).first()
+    return registry_model_id(pk) if pk else settings.GATEWAY_DEFAULT_MODEL

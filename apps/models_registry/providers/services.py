@@ -13,7 +13,13 @@ from apps.core.crypto import encrypt_text
 from apps.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from apps.core.ids import parse_uuid
 from apps.core.outbound import validate_url
-from apps.models_registry.providers.models import BUILTIN_PROVIDER, LLMProvider, ProviderKind, UserLLMConfig
+from apps.models_registry.providers.models import (
+    BUILTIN_PROVIDER,
+    REGISTRY_MODEL_PREFIX,
+    LLMProvider,
+    ProviderKind,
+    UserLLMConfig,
+)
 from apps.models_registry.providers.selectors import provider_get, user_llm_config_get
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
@@ -33,6 +39,8 @@ def _clean_name(name: str) -> str:
         )
     if name == BUILTIN_PROVIDER:
         raise InvalidInput(f"Invalid name: '{BUILTIN_PROVIDER}' is the built-in provider's.")
+    if name == REGISTRY_MODEL_PREFIX:
+        raise InvalidInput(f"Invalid name: '{REGISTRY_MODEL_PREFIX}' prefixes the ids of the company's own llm models.")
     return name
 
 
