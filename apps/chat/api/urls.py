@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.chat.api import gateway, views
+from apps.chat.api import gateway, knowledge, views
 
 urlpatterns = [
     path("api/chat/completions", gateway.chat_completions),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("api/v1/chats", views.ChatsView.as_view()),
     path("api/v1/chats/new", views.ChatNewView.as_view()),
     path("api/v1/prompts", views.PromptsView.as_view()),
+    path("api/v1/knowledge", knowledge.KnowledgeView.as_view()),
+    path("api/v1/knowledge/upload", knowledge.KnowledgeUploadView.as_view()),
+    path("api/v1/tools", knowledge.ToolsView.as_view()),
     path("api/v1/toolbox/tools/chats/inference/post", views.InferenceView.as_view()),
     path("chat/llm-providers", views.ProvidersView.as_view()),
     path("chat/llm-providers/<str:provider_id>", views.ProviderView.as_view()),
