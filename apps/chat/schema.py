@@ -24,7 +24,7 @@ class GatewayScheme(OpenApiAuthenticationExtension):
 
 # --- the async gateway views, which drf-spectacular does not see (they are not DRF views) ---------------------
 
-_SECURITY = [{"BearerAuth": []}, {"ApiKey": [], "EncKey": []}, {"TokenCookie": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}, {"ApiKey": [], "EncKey": []}, {"TokenCookie": []}]
 _DETAIL = {"$ref": "#/components/schemas/DetailError"}
 _OVERHEAD = {
     "X-Gateway-Overhead-Ms": {

@@ -395,6 +395,6 @@ GATEWAY_DEFAULT_MODEL = env_str("GATEWAY_DEFAULT_MODEL", "builtin.assistant")
 # --- gateway schema ---
 # The gateway's async views are not DRF views: a postprocessing hook adds them to the OpenAPI document.
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
-    *SPECTACULAR_SETTINGS.get("POSTPROCESSING_HOOKS", ["drf_spectacular.hooks.postprocess_schema_enums"]),
+    "drf_spectacular.hooks.postprocess_schema_enums",  # drf-spectacular's default
     "apps.chat.schema.add_gateway_paths",
 ]
