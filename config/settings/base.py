@@ -398,3 +398,8 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",  # drf-spectacular's default
     "apps.chat.schema.add_gateway_paths",
 ]
+# --- gateway overhead ---
+# A resolved gateway credential (JWT or key pair) is remembered per process this long, never past the token's
+# expiry: logouts, deactivations and role changes reach the gateway within this bound (0: exact, every request).
+GATEWAY_AUTH_CACHE_SECONDS = env_int("GATEWAY_AUTH_CACHE_SECONDS", 5, minimum=0)
+GATEWAY_AUTH_CACHE_ENTRIES = env_int("GATEWAY_AUTH_CACHE_ENTRIES", 10000, minimum=1)

@@ -246,6 +246,27 @@ def limit_check(
         )
 
 
+def meters_check(*, company: Company, amounts: dict[str, int], now: datetime | None = None) -> None:
+    """`limit_check` for several metered resources at once: one plan read and one counter read in all."""
+    plan = company_plan(company=company)
+    limits = {}
+    for resource, amount in amounts.items():
+        _meter(resource)
+        limit = limit_of(plan=plan, resource=resource)
+        if limit is not None:
+            limits[resource] = (limit, _amount(amount))
+    if not limits:
+        return
+    now = now or timezone.now()
+    counters = UsageCounter.objects.for_company(company).filter(resource__in=limits, period_start=period_start(now))
+    used = dict(counters.values_list("resource", "used"))
+    for resource, (limit, amount) in limits.items():
+        if used.get(resource, 0) + amount > limit:
+            raise _quota_error(
+                plan=plan, resource=resource, limit=limit, used=used.get(resource, 0), amount=amount, now=now
+            )
+
+
 def usage_record(*, company: Company, resource: str, amount: int, now: datetime | None = None) -> int:
     """Count use of a metered resource that already happened (it may pass the limit); the new total."""
     _meter(resource)

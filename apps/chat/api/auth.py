@@ -4,12 +4,20 @@ Accepted, in this order: `Authorization: Bearer <jwt>`, the company's `X-API-Key
 browser session's `token` cookie holding the JWT. Only the cookie needs CSRF protection (a page on
 another site can make the browser send the cookie, not a header): unsafe methods authenticated by the
 cookie must carry `X-CSRF-Token` as given by `GET /api/v1/configs/csrf-token`.
+
+A resolved credential is remembered in this process for GATEWAY_AUTH_CACHE_SECONDS (never past a token's own
+expiry), which saves its database reads on the hot path: a logout, a key pair replaced, a user or company
+deactivated or a role changed takes effect on the gateway within that bound (0: checked on every request).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -37,26 +45,85 @@ def authenticate_request(request: HttpRequest) -> tuple[Any, dict[str, Any] | No
     return principal, payload
 
 
+class RecentCredentials:
+    """Credentials resolved in the last GATEWAY_AUTH_CACHE_SECONDS, by a hash of the raw credential."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Any, dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def get(self, key: str) -> tuple[Any, dict[str, Any] | None] | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def put(self, key: str, principal: Any, payload: dict[str, Any] | None) -> None:
+        seconds = settings.GATEWAY_AUTH_CACHE_SECONDS
+        if seconds <= 0:
+            return
+        until = time.monotonic() + seconds
+        if payload and isinstance(payload.get("exp"), int | float):  # never past the token's own expiry
+            until = min(until, time.monotonic() + payload["exp"] - time.time())
+        with self._lock:
+            if len(self._entries) >= settings.GATEWAY_AUTH_CACHE_ENTRIES:
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= settings.GATEWAY_AUTH_CACHE_ENTRIES:
+                    self._entries.clear()
+            self._entries[key] = (until, principal, payload)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+recent_credentials = RecentCredentials()
+
+
+def _token(raw: str) -> tuple[Any, dict[str, Any] | None]:
+    key = RecentCredentials.key("jwt", raw)
+    known = recent_credentials.get(key)
+    if known is not None:
+        return known
+    resolved = token_resolve(raw=raw)
+    recent_credentials.put(key, resolved.principal, resolved.payload)
+    return resolved.principal, resolved.payload
+
+
+def _key_pair(apikey: str, enckey: str | None) -> Any:
+    key = RecentCredentials.key("keys", apikey, enckey or "")
+    known = recent_credentials.get(key)
+    if known is not None:
+        return known[0]
+    key_pair = key_pair_authenticate(apikey=apikey, enckey=enckey)
+    principal = CompanyPrincipal(key_pair.company, key_pair)
+    recent_credentials.put(key, principal, None)
+    return principal
+
+
 def _credentials(request: HttpRequest) -> tuple[Any, dict[str, Any] | None]:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise NotAuthenticated("Missing or invalid token.")
-        resolved = token_resolve(raw=raw.strip())
-        return resolved.principal, resolved.payload
+        return _token(raw.strip())
     apikey = request.headers.get("X-API-Key")
     if apikey:
-        key_pair = key_pair_authenticate(apikey=apikey, enckey=request.headers.get("X-Enc-Key"))
-        return CompanyPrincipal(key_pair.company, key_pair), None
+        return _key_pair(apikey, request.headers.get("X-Enc-Key")), None
     cookie = request.COOKIES.get(TOKEN_COOKIE)
     if cookie:
-        resolved = token_resolve(raw=cookie)
+        principal, payload = _token(cookie)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get("X-CSRF-Token", "")
-            if not sent or not digests_match(sent, csrf_token_for(resolved.payload)):
+            if not sent or not digests_match(sent, csrf_token_for(payload or {})):
                 raise PermissionDenied("Missing or invalid X-CSRF-Token (needed with cookie sessions).")
-        return resolved.principal, resolved.payload
+        return principal, payload
     raise NotAuthenticated("Missing or invalid token.")
 
 
