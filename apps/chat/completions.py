@@ -26,6 +26,7 @@ from apps.billing.services.limits import meters_check
 from apps.billing.services.limits import usage_record as plan_usage_record
 from apps.chat import services
 from apps.chat.models import UsageOutcome
+from apps.chat.recent import RecentlyResolved
 from apps.chat.selectors import CompletionSlot, completion_slot
 from apps.chat.tokens import count_prompt_tokens, count_tokens, text_of
 from apps.core.counters import cache_count
@@ -38,7 +39,7 @@ from apps.models_registry.providers.engines import (
     call_sync,
     engine_for,
 )
-from apps.models_registry.providers.selectors import ResolvedModel, model_resolve
+from apps.models_registry.providers.selectors import ResolvedModel, model_resolve, providers_version
 from apps.models_registry.selectors import default_chat_model
 from apps.models_registry.services.inference import llm_grounding
 
@@ -150,6 +151,25 @@ def substitute_variables(messages: list[dict[str, Any]], variables: dict[str, st
     return result
 
 
+recent_models = RecentlyResolved("GATEWAY_MODEL_CACHE_SECONDS")
+
+
+def _model_resolve(*, company: Any, user: Any, model_id: str) -> ResolvedModel:
+    """`model_resolve`, remembered per process while the company's providers keep their version.
+
+    A provider or key change is seen at the next request; a role change of the caller within
+    GATEWAY_MODEL_CACHE_SECONDS. Registry models are resolved every time (their rows change with training).
+    """
+    version = providers_version(company_id=company.pk)
+    key = RecentlyResolved.key(str(company.pk), str(getattr(user, "pk", None)), model_id, version)
+    resolved = recent_models.get(key)
+    if resolved is None:
+        resolved = model_resolve(company=company, user=user, model_id=model_id)
+        if resolved.registry_model is None:
+            recent_models.put(key, resolved)
+    return resolved
+
+
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return next(
         (text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user" and m.get("content")), ""
@@ -167,7 +187,7 @@ def completion_prepare(
     """
     # The plan's monthly allowances: refused before the upstream is asked, counted when the answer is saved.
     meters_check(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: 1})
-    resolved = model_resolve(company=company, user=user, model_id=data.model)
+    resolved = _model_resolve(company=company, user=user, model_id=data.model)
     messages = substitute_variables(data.messages, data.variables, user)
     slot = completion_slot(company=company, user=user, chat_id=data.chat_id, message_id=data.message_id)
     grounding = None

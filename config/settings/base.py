@@ -399,7 +399,9 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "apps.chat.schema.add_gateway_paths",
 ]
 # --- gateway overhead ---
-# A resolved gateway credential (JWT or key pair) is remembered per process this long, never past the token's
-# expiry: logouts, deactivations and role changes reach the gateway within this bound (0: exact, every request).
+# Resolved gateway credentials (JWT, key pair) and model ids are remembered per process this long (a token never
+# past its expiry): logouts, deactivations, role and provider changes reach the gateway within these bounds
+# (0: looked up on every request).
 GATEWAY_AUTH_CACHE_SECONDS = env_int("GATEWAY_AUTH_CACHE_SECONDS", 5, minimum=0)
-GATEWAY_AUTH_CACHE_ENTRIES = env_int("GATEWAY_AUTH_CACHE_ENTRIES", 10000, minimum=1)
+GATEWAY_MODEL_CACHE_SECONDS = env_int("GATEWAY_MODEL_CACHE_SECONDS", 5, minimum=0)
+GATEWAY_CACHE_ENTRIES = env_int("GATEWAY_CACHE_ENTRIES", 10000, minimum=1)

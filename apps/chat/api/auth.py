@@ -12,18 +12,15 @@ deactivated or a role changed takes effect on the gateway within that bound (0: 
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from apps.accounts.models import CompanyPrincipal
 from apps.accounts.services.auth import key_pair_authenticate, token_resolve
+from apps.chat.recent import RecentlyResolved
 from apps.core.crypto import digest, digests_match
 from apps.core.exceptions import NotAuthenticated, PermissionDenied
 
@@ -45,64 +42,30 @@ def authenticate_request(request: HttpRequest) -> tuple[Any, dict[str, Any] | No
     return principal, payload
 
 
-class RecentCredentials:
-    """Credentials resolved in the last GATEWAY_AUTH_CACHE_SECONDS, by a hash of the raw credential."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Any, dict[str, Any] | None]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(*parts: str) -> str:
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-    def get(self, key: str) -> tuple[Any, dict[str, Any] | None] | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
-            return None
-        return entry[1], entry[2]
-
-    def put(self, key: str, principal: Any, payload: dict[str, Any] | None) -> None:
-        seconds = settings.GATEWAY_AUTH_CACHE_SECONDS
-        if seconds <= 0:
-            return
-        until = time.monotonic() + seconds
-        if payload and isinstance(payload.get("exp"), int | float):  # never past the token's own expiry
-            until = min(until, time.monotonic() + payload["exp"] - time.time())
-        with self._lock:
-            if len(self._entries) >= settings.GATEWAY_AUTH_CACHE_ENTRIES:
-                now = time.monotonic()
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-                if len(self._entries) >= settings.GATEWAY_AUTH_CACHE_ENTRIES:
-                    self._entries.clear()
-            self._entries[key] = (until, principal, payload)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-recent_credentials = RecentCredentials()
+recent_credentials = RecentlyResolved("GATEWAY_AUTH_CACHE_SECONDS")
 
 
 def _token(raw: str) -> tuple[Any, dict[str, Any] | None]:
-    key = RecentCredentials.key("jwt", raw)
+    key = RecentlyResolved.key("jwt", raw)
     known = recent_credentials.get(key)
     if known is not None:
         return known
     resolved = token_resolve(raw=raw)
-    recent_credentials.put(key, resolved.principal, resolved.payload)
+    expires = resolved.payload.get("exp")
+    recent_credentials.put(
+        key, (resolved.principal, resolved.payload), expires_at=expires if isinstance(expires, int | float) else None
+    )
     return resolved.principal, resolved.payload
 
 
 def _key_pair(apikey: str, enckey: str | None) -> Any:
-    key = RecentCredentials.key("keys", apikey, enckey or "")
+    key = RecentlyResolved.key("keys", apikey, enckey or "")
     known = recent_credentials.get(key)
     if known is not None:
         return known[0]
     key_pair = key_pair_authenticate(apikey=apikey, enckey=enckey)
     principal = CompanyPrincipal(key_pair.company, key_pair)
-    recent_credentials.put(key, principal, None)
+    recent_credentials.put(key, (principal, None))
     return principal
 
 

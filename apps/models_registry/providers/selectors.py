@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.accounts.roles import COMPANY_ADMIN, USER_MANAGER
@@ -14,6 +15,15 @@ from apps.core.ids import parse_uuid
 from apps.models_registry.providers.engines import BUILTIN_MODELS, UpstreamTarget
 from apps.models_registry.providers.models import BUILTIN_PROVIDER, REGISTRY_MODEL_PREFIX, LLMProvider, UserLLMConfig
 from apps.models_registry.selectors import chat_model_get
+
+
+def providers_version_key(company_id: Any) -> str:
+    return f"llm-providers-version:{company_id}"
+
+
+def providers_version(*, company_id: Any) -> str:
+    """A token that changes whenever the company's providers or its users' keys change (see `providers_changed`)."""
+    return cache.get(providers_version_key(company_id)) or "0"
 
 
 def provider_list(*, company: Any) -> QuerySet[LLMProvider]:
