@@ -22,7 +22,7 @@ from apps.models_registry.providers.models import (
     ProviderKind,
     UserLLMConfig,
 )
-from apps.models_registry.providers.selectors import providers_version_key, provider_get, user_llm_config_get
+from apps.models_registry.providers.selectors import provider_get, providers_version_key, user_llm_config_get
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
 _UNSET: Any = object()
