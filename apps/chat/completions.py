@@ -23,7 +23,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from apps.billing.services.limits import meters_check
-from apps.billing.services.limits import usage_record as plan_usage_record
+from apps.billing.services.limits import usage_add as plan_usage_add
 from apps.chat import services
 from apps.chat.models import UsageOutcome
 from apps.chat.recent import RecentlyResolved
@@ -256,9 +256,7 @@ def _finish_write(prepared: PreparedCompletion, outcome: Outcome, prompt: int, c
             "error": outcome.error,
         },
     )
-    plan_usage_record(company=prepared.company, resource=INFERENCE_REQUESTS, amount=1)
-    if prompt + completion:
-        plan_usage_record(company=prepared.company, resource=TOKENS, amount=prompt + completion)
+    plan_usage_add(company=prepared.company, amounts={INFERENCE_REQUESTS: 1, TOKENS: prompt + completion})
 
 
 def _failure(exc: ProviderError) -> Outcome:

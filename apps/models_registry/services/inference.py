@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from apps.core.exceptions import Conflict, InvalidInput
 from apps.models_registry.engines import language, sentiment
-from apps.models_registry.engines.answerers import ExtractiveAnswerer
 from apps.models_registry.engines.nlu import entities as ent
 from apps.models_registry.models import AIModel, Algorithm, Intent, ModelArtifact, Slot
 from apps.models_registry.providers.engines import (
@@ -28,6 +27,7 @@ from apps.models_registry.selectors import model_get, vocabulary_list
 
 BUILTIN_TYPES = ("email", "url", "phone", "date", "number")
 MAX_VOCABULARY_CONTEXT = 20
+BUILTIN_ANSWERER = "builtin.extractive"  # ExtractiveAnswerer.name, without loading scikit-learn to say it
 _WORD = re.compile(r"\w+")
 
 _cache_lock = threading.Lock()
@@ -200,7 +200,7 @@ def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
     hits = grounding.passages
     if resolved.target.kind == "builtin":
         answer = grounded_answer(grounding)
-        reply, used, answerer = answer.text, answer.used, ExtractiveAnswerer.name
+        reply, used, answerer = answer.text, answer.used, BUILTIN_ANSWERER
     else:
         request = CompletionRequest(
             model=resolved.upstream_model, messages=[{"role": "user", "content": text}], grounding=grounding
