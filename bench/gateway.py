@@ -182,7 +182,7 @@ def setup_gateway(env: dict[str, str], upstream_url: str) -> tuple[subprocess.Po
     subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
     out = subprocess.run(
         [*manage, "bootstrap_company", "--name", "Bench", "--email", "bench@example.com", "--password",
-         "Bench-Passw0rd!", "--reuse"],
+         "Bench-Passw0rd!", "--reuse", "--plan", "ENTERPRISE_MONTHLY"],  # no monthly quota to run into
         env=env, check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     keys = json.loads(out)

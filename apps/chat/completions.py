@@ -19,13 +19,14 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from apps.billing.services.limits import limit_check
-from apps.billing.services.limits import usage_record as plan_usage_record
+from apps.billing.services.limits import meters_check
+from apps.billing.services.limits import usage_add as plan_usage_add
 from apps.chat import services
 from apps.chat.models import UsageOutcome
+from apps.chat.recent import RecentlyResolved
 from apps.chat.selectors import CompletionSlot, completion_slot
 from apps.chat.tokens import count_prompt_tokens, count_tokens, text_of
 from apps.core.counters import cache_count
@@ -38,7 +39,9 @@ from apps.models_registry.providers.engines import (
     call_sync,
     engine_for,
 )
-from apps.models_registry.providers.selectors import ResolvedModel, model_resolve
+from apps.models_registry.providers.selectors import ResolvedModel, model_resolve, providers_version
+from apps.models_registry.selectors import default_chat_model
+from apps.models_registry.services.inference import llm_grounding
 
 # A pooled thread checks its connection (age, health) at most this often, rather than before every hop:
 # the check costs a round trip, and a request makes two hops.
@@ -148,6 +151,31 @@ def substitute_variables(messages: list[dict[str, Any]], variables: dict[str, st
     return result
 
 
+recent_models = RecentlyResolved("GATEWAY_MODEL_CACHE_SECONDS")
+
+
+def _model_resolve(*, company: Any, user: Any, model_id: str) -> ResolvedModel:
+    """`model_resolve`, remembered per process while the company's providers keep their version.
+
+    A provider or key change is seen at the next request; a role change of the caller within
+    GATEWAY_MODEL_CACHE_SECONDS. Registry models are resolved every time (their rows change with training).
+    """
+    version = providers_version(company_id=company.pk)
+    key = RecentlyResolved.key(str(company.pk), str(getattr(user, "pk", None)), model_id, version)
+    resolved = recent_models.get(key)
+    if resolved is None:
+        resolved = model_resolve(company=company, user=user, model_id=model_id)
+        if resolved.registry_model is None:
+            recent_models.put(key, resolved)
+    return resolved
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    return next(
+        (text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user" and m.get("content")), ""
+    )
+
+
 def completion_prepare(
     *, company: Any, user: Any, data: CompletionInput, source: str, started: float
 ) -> PreparedCompletion:
@@ -158,12 +186,16 @@ def completion_prepare(
     token.
     """
     # The plan's monthly allowances: refused before the upstream is asked, counted when the answer is saved.
-    limit_check(company=company, resource=INFERENCE_REQUESTS, amount=1)
-    limit_check(company=company, resource=TOKENS, amount=1)
-    resolved = model_resolve(company=company, user=user, model_id=data.model)
+    meters_check(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: 1})
+    resolved = _model_resolve(company=company, user=user, model_id=data.model)
     messages = substitute_variables(data.messages, data.variables, user)
     slot = completion_slot(company=company, user=user, chat_id=data.chat_id, message_id=data.message_id)
-    request = CompletionRequest(model=resolved.upstream_model, messages=messages, params=data.params)
+    grounding = None
+    if resolved.registry_model is not None:  # a registry llm model: its documents and vocabulary come along
+        grounding = llm_grounding(model=resolved.registry_model, question=_last_user_text(messages))
+    request = CompletionRequest(
+        model=resolved.upstream_model, messages=messages, params=data.params, grounding=grounding
+    )
     return PreparedCompletion(company, user, slot, resolved, request, data, source, started)
 
 
@@ -186,12 +218,22 @@ def usage_numbers(prepared: PreparedCompletion, outcome: Outcome) -> tuple[int, 
         return prompt, completion, False
     if outcome.outcome != UsageOutcome.OK and not outcome.content:
         return 0, 0, True  # nothing came back: nothing to bill
-    return count_prompt_tokens(prepared.request.messages), count_tokens(outcome.content), True
+    return count_prompt_tokens(prepared.request.upstream_messages()), count_tokens(outcome.content), True
 
 
 def completion_finish(*, prepared: PreparedCompletion, outcome: Outcome) -> dict[str, int]:
-    """Save the chat, its new turns, the reply (whatever arrived of it) and the usage; the usage figures."""
+    """Save the chat, its new turns, the reply (whatever arrived of it) and the usage; the usage figures.
+
+    One transaction for all of it (the chat and the plan's counters): one commit rather than three.
+    """
     prompt, completion, local = usage_numbers(prepared, outcome)
+    with transaction.atomic():
+        return _finish_write(prepared, outcome, prompt, completion, local)
+
+
+def _finish_write(
+    prepared: PreparedCompletion, outcome: Outcome, prompt: int, completion: int, local: bool
+) -> dict[str, int]:
     data = prepared.data
     services.completion_record(
         company=prepared.company,
@@ -227,9 +269,7 @@ def usage_fields(
 
 def plan_account(prepared: PreparedCompletion, prompt: int, completion: int) -> dict[str, int]:
     """Count the request and its tokens against the plan; the usage figures."""
-    plan_usage_record(company=prepared.company, resource=INFERENCE_REQUESTS, amount=1)
-    if prompt + completion:
-        plan_usage_record(company=prepared.company, resource=TOKENS, amount=prompt + completion)
+    plan_usage_add(company=prepared.company, amounts={INFERENCE_REQUESTS: 1, TOKENS: prompt + completion})
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
@@ -403,13 +443,13 @@ async def completion_stream_open(prepared: PreparedCompletion) -> OpenedStream:
 
 
 def inference_run(*, company: Any, user: Any, text: str) -> str:
-    """Send one input to the default model in a new chat; the reply's text (saved and accounted like any)."""
+    """Send one input to the company's default model in a new chat; the reply's text (saved and accounted like any)."""
     rate_limit_check(company=company)
     data = CompletionInput(
         message_id=uuid.uuid4(),
         chat_id=uuid.uuid4(),
         session_id="",
-        model=settings.GATEWAY_DEFAULT_MODEL,
+        model=default_chat_model(company=company),
         stream=False,
         messages=[{"role": "user", "content": text}],
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
 
 from apps.core.exceptions import NotFound
 from apps.core.ids import parse_uuid
 from apps.models_registry.models import AIModel, Algorithm, DataSource, Intent, ModelArtifact, Slot, VocabularyEntry
+from apps.models_registry.providers.models import registry_model_id
 
 MODEL_NOT_FOUND = "Model not found."
 
@@ -67,4 +69,45 @@ def asr_model_deployed(*, company: Any) -> AIModel | None:
         .filter(algorithm=Algorithm.ASR, isdeployed=True, isactive=True, version__gt=0)
         .order_by("created_at", "id")
         .first()
+def chat_model_list(*, company: Any) -> QuerySet[AIModel]:
+    """The company's llm models that chat: deployed, active and trained."""
+    return AIModel.objects.for_company(company).filter(
+        algorithm=Algorithm.LLM, isdeployed=True, isactive=True, version__gt=0
+    )
+
+
+def chat_model_get(*, company: Any, modelid: Any) -> AIModel:
+    """One chat model of the company (see `chat_model_list`); anything else is not found."""
+    pk = parse_uuid(modelid)
+    model = chat_model_list(company=company).filter(pk=pk).first() if pk else None
+    if model is None:
+        raise NotFound(MODEL_NOT_FOUND)
+    return model
+
+
+def default_chat_model(*, company: Any) -> str:
+    """The model id a company's chats use when none is named: its default llm model, else GATEWAY_DEFAULT_MODEL."""
+    pk = chat_model_list(company=company).filter(isdefault_llm=True).values_list("pk", flat=True).first()
+    return registry_model_id(pk) if pk else settings.GATEWAY_DEFAULT_MODEL
+
+
+def knowledge_list(*, company: Any) -> QuerySet[AIModel]:
+    """The company's llm models as knowledge bases, each with its documents (without their text)."""
+    documents = DataSource.objects.for_company(company).defer("text").order_by("created_at", "id")
+    return (
+        AIModel.objects.for_company(company)
+        .filter(algorithm=Algorithm.LLM)
+        .prefetch_related(Prefetch("datasources", queryset=documents))
+    )
+
+
+def knowledge_default(*, company: Any) -> AIModel | None:
+    """Where documents go when no knowledge base is named: the company's default llm model."""
+    return AIModel.objects.for_company(company).filter(algorithm=Algorithm.LLM, isdefault_llm=True).first()
+
+
+def tool_list(*, company: Any) -> QuerySet[AIModel]:
+    """The company's deployed, active, trained NLU models: tools a chat client can call (model/test)."""
+    return AIModel.objects.for_company(company).filter(
+        algorithm=Algorithm.NATURAL_BAYES, isdeployed=True, isactive=True, version__gt=0
     )

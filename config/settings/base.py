@@ -440,3 +440,18 @@ if REDIS_URL:
             "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
         }
     ]
+
+# --- gateway schema ---
+# The gateway's async views are not DRF views: a postprocessing hook adds them to the OpenAPI document.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",  # drf-spectacular's default
+    "apps.chat.schema.add_gateway_paths",
+]
+
+# --- gateway overhead ---
+# Resolved gateway credentials (JWT, key pair) and model ids are remembered per process this long (a token never
+# past its expiry): logouts, deactivations, role and provider changes reach the gateway within these bounds
+# (0: looked up on every request).
+GATEWAY_AUTH_CACHE_SECONDS = env_int("GATEWAY_AUTH_CACHE_SECONDS", 5, minimum=0)
+GATEWAY_MODEL_CACHE_SECONDS = env_int("GATEWAY_MODEL_CACHE_SECONDS", 5, minimum=0)
+GATEWAY_CACHE_ENTRIES = env_int("GATEWAY_CACHE_ENTRIES", 10000, minimum=1)

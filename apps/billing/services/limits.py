@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import Company
@@ -244,6 +244,49 @@ def limit_check(
             "Please upgrade your membership for larger files.",
             extra=_limit_extra(plan, resource, limit, size=amount),
         )
+
+
+def meters_check(*, company: Company, amounts: dict[str, int], now: datetime | None = None) -> None:
+    """`limit_check` for several metered resources at once: one plan read and one counter read in all."""
+    plan = company_plan(company=company)
+    limits = {}
+    for resource, amount in amounts.items():
+        _meter(resource)
+        limit = limit_of(plan=plan, resource=resource)
+        if limit is not None:
+            limits[resource] = (limit, _amount(amount))
+    if not limits:
+        return
+    now = now or timezone.now()
+    counters = UsageCounter.objects.for_company(company).filter(resource__in=limits, period_start=period_start(now))
+    used = dict(counters.values_list("resource", "used"))
+    for resource, (limit, amount) in limits.items():
+        if used.get(resource, 0) + amount > limit:
+            raise _quota_error(
+                plan=plan, resource=resource, limit=limit, used=used.get(resource, 0), amount=amount, now=now
+            )
+
+
+def usage_add(*, company: Company, amounts: dict[str, int], now: datetime | None = None) -> None:
+    """`usage_record` for several metered resources at once, in one UPDATE (no totals are read back)."""
+    for resource in amounts:
+        _meter(resource)
+    amounts = {resource: _amount(amount) for resource, amount in amounts.items() if amount}
+    if not amounts:
+        return
+    now = now or timezone.now()
+    start = period_start(now)
+    rows = UsageCounter.objects.for_company(company).filter(period_start=start)
+    increment = Case(*(When(resource=resource, then=Value(amount)) for resource, amount in amounts.items()))
+    if rows.filter(resource__in=amounts).update(used=F("used") + increment, updated_at=now) == len(amounts):
+        return
+    with transaction.atomic():  # the month's first use of some resource: its row is made, then counted
+        missing = set(amounts) - set(
+            rows.filter(resource__in=amounts, updated_at=now).values_list("resource", flat=True)
+        )
+        for resource in missing:
+            UsageCounter.objects.get_or_create(company=company, resource=resource, period_start=start)
+            rows.filter(resource=resource).update(used=F("used") + amounts[resource], updated_at=now)
 
 
 def usage_record(*, company: Company, resource: str, amount: int, now: datetime | None = None) -> int:

@@ -4,6 +4,10 @@ Accepted, in this order: `Authorization: Bearer <jwt>`, the company's `X-API-Key
 browser session's `token` cookie holding the JWT. Only the cookie needs CSRF protection (a page on
 another site can make the browser send the cookie, not a header): unsafe methods authenticated by the
 cookie must carry `X-CSRF-Token` as given by `GET /api/v1/configs/csrf-token`.
+
+A resolved credential is remembered in this process for GATEWAY_AUTH_CACHE_SECONDS (never past a token's own
+expiry), which saves its database reads on the hot path: a logout, a key pair replaced, a user or company
+deactivated or a role changed takes effect on the gateway within that bound (0: checked on every request).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from rest_framework.request import Request
 
 from apps.accounts.models import CompanyPrincipal
 from apps.accounts.services.auth import key_pair_authenticate, token_resolve
+from apps.chat.recent import RecentlyResolved
 from apps.core.crypto import digest, digests_match
 from apps.core.exceptions import NotAuthenticated, PermissionDenied
 
@@ -37,26 +42,51 @@ def authenticate_request(request: HttpRequest) -> tuple[Any, dict[str, Any] | No
     return principal, payload
 
 
+recent_credentials = RecentlyResolved("GATEWAY_AUTH_CACHE_SECONDS")
+
+
+def _token(raw: str) -> tuple[Any, dict[str, Any] | None]:
+    key = RecentlyResolved.key("jwt", raw)
+    known = recent_credentials.get(key)
+    if known is not None:
+        return known
+    resolved = token_resolve(raw=raw)
+    expires = resolved.payload.get("exp")
+    recent_credentials.put(
+        key, (resolved.principal, resolved.payload), expires_at=expires if isinstance(expires, int | float) else None
+    )
+    return resolved.principal, resolved.payload
+
+
+def _key_pair(apikey: str, enckey: str | None) -> Any:
+    key = RecentlyResolved.key("keys", apikey, enckey or "")
+    known = recent_credentials.get(key)
+    if known is not None:
+        return known[0]
+    key_pair = key_pair_authenticate(apikey=apikey, enckey=enckey)
+    principal = CompanyPrincipal(key_pair.company, key_pair)
+    recent_credentials.put(key, (principal, None))
+    return principal
+
+
 def _credentials(request: HttpRequest) -> tuple[Any, dict[str, Any] | None]:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise NotAuthenticated("Missing or invalid token.")
-        resolved = token_resolve(raw=raw.strip())
-        return resolved.principal, resolved.payload
+        return _token(raw.strip())
     apikey = request.headers.get("X-API-Key")
     if apikey:
-        key_pair = key_pair_authenticate(apikey=apikey, enckey=request.headers.get("X-Enc-Key"))
-        return CompanyPrincipal(key_pair.company, key_pair), None
+        return _key_pair(apikey, request.headers.get("X-Enc-Key")), None
     cookie = request.COOKIES.get(TOKEN_COOKIE)
     if cookie:
-        resolved = token_resolve(raw=cookie)
+        principal, payload = _token(cookie)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get("X-CSRF-Token", "")
-            if not sent or not digests_match(sent, csrf_token_for(resolved.payload)):
+            if not sent or not digests_match(sent, csrf_token_for(payload or {})):
                 raise PermissionDenied("Missing or invalid X-CSRF-Token (needed with cookie sessions).")
-        return resolved.principal, resolved.payload
+        return principal, payload
     raise NotAuthenticated("Missing or invalid token.")
 
 

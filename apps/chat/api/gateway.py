@@ -36,8 +36,9 @@ from apps.chat.completions import (
 from apps.core.crypto import digest
 from apps.core.exceptions import ApplicationError, PayloadTooLarge, error_body, translate_exception
 from apps.models_registry.providers.engines import BUILTIN_MODELS, UpstreamTarget, engine_for
-from apps.models_registry.providers.models import BUILTIN_PROVIDER
+from apps.models_registry.providers.models import BUILTIN_PROVIDER, REGISTRY_MODEL_PREFIX, registry_model_id
 from apps.models_registry.providers.selectors import provider_targets
+from apps.models_registry.selectors import chat_model_list
 
 logger = logging.getLogger("apps.chat.gateway")
 OVERHEAD_HEADER = "X-Gateway-Overhead-Ms"
@@ -158,17 +159,24 @@ async def _upstream_models(company_id: Any, name: str, target: UpstreamTarget) -
     return [_model_entry(f"{name}.{model}", name, model) for model in cached]
 
 
-def _models_begin(request: HttpRequest) -> tuple[Any, list[tuple[str, UpstreamTarget]]]:
+def _models_begin(request: HttpRequest) -> tuple[Any, list[tuple[str, UpstreamTarget]], list[dict[str, Any]]]:
     principal, _ = authenticate_request(request)
-    check_enterprise(request, principal.company)
-    return principal.company, provider_targets(company=principal.company, user=principal)
+    company = principal.company
+    check_enterprise(request, company)
+    registry = [
+        _model_entry(registry_model_id(pk), REGISTRY_MODEL_PREFIX, name)
+        for pk, name in chat_model_list(company=company).values_list("pk", "name")
+    ]
+    return company, provider_targets(company=company, user=principal), registry
 
 
 @gateway_view(("GET",))
 async def models_list(request: HttpRequest, timing: Timing) -> HttpResponseBase:
-    """GET /api/models: built-in models and every provider's upstream models, in the OpenAI list shape."""
-    company, targets = await in_db_thread(_models_begin)(request)
+    """GET /api/models: built-in models, the company's deployed llm models (`model.<uuid>`) and every
+    provider's upstream models, in the OpenAI list shape."""
+    company, targets, registry = await in_db_thread(_models_begin)(request)
     data = [_model_entry(f"{BUILTIN_PROVIDER}.{m}", BUILTIN_PROVIDER, f"Built-in {m}") for m in BUILTIN_MODELS]
+    data.extend(registry)
     upstream_started = time.perf_counter()
     for models in await asyncio.gather(*(_upstream_models(company.pk, name, target) for name, target in targets)):
         data.extend(models)

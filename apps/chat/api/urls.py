@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.chat.api import conversations, gateway, prompts, sessions, tenant, views
+from apps.chat.api import conversations, gateway, knowledge, prompts, sessions, tenant, views
 
 urlpatterns = [
     path("api/chat/completions", gateway.chat_completions),
@@ -17,6 +17,9 @@ urlpatterns = [
     path("api/v1/chats/<str:chat_id>", tenant.TenantChatView.as_view()),
     path("api/v1/chats/<str:chat_id>/messages", tenant.TenantMessagesView.as_view()),
     path("api/v1/prompts", views.PromptsView.as_view()),
+    path("api/v1/knowledge", knowledge.KnowledgeView.as_view()),
+    path("api/v1/knowledge/upload", knowledge.KnowledgeUploadView.as_view()),
+    path("api/v1/tools", knowledge.ToolsView.as_view()),
     path("api/v1/toolbox/tools/chats/inference/post", views.InferenceView.as_view()),
     path("v1/chat/stream", sessions.chat_stream),
     path("v1/chat/switch-model", sessions.SwitchModelView.as_view()),

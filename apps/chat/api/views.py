@@ -22,6 +22,7 @@ from apps.core.api.views import CompanyAPIView
 from apps.core.exceptions import InvalidInput
 from apps.models_registry.providers import selectors as provider_selectors
 from apps.models_registry.providers import services as provider_services
+from apps.models_registry.selectors import default_chat_model
 
 PROVIDERS = ["LLM providers"]
 GATEWAY = ["Gateway"]
@@ -182,7 +183,7 @@ class ServerConfigView(GatewayAPIView):
                 "status": True,
                 "name": "Symbient",
                 "version": settings.SPECTACULAR_SETTINGS["VERSION"],
-                "default_models": settings.GATEWAY_DEFAULT_MODEL,
+                "default_models": default_chat_model(company=self.company),
                 "company": {"id": str(self.company.pk), "name": self.company.name},
                 "features": {
                     "auth": True,
@@ -291,7 +292,8 @@ class InferenceView(CompanyAPIView):
     @toolbox_schema(
         summary="Send input to the LLM and get its answer",
         description=(
-            "Uses the default model (`GATEWAY_DEFAULT_MODEL`, the built-in offline model unless configured). "
+            "Uses the company's default model: its deployed llm model marked `isdefault_llm`, else "
+            "`GATEWAY_DEFAULT_MODEL` (the built-in offline model unless configured). "
             "The exchange is saved as a new chat and its tokens are recorded for the plan's quota."
         ),
         tags=["Inference"],

@@ -1,9 +1,9 @@
 """Answerers turn a question and the passages retrieval found into an answer, behind one small Protocol.
 
 The built-in `ExtractiveAnswerer` needs no network: it returns the passages' sentences that share the most
-(rarest) words with the question. Once the provider layer of this app is merged, llm models answer through the
-provider their `model_name_or_path` names, with the same passages and vocabulary as context; this answerer
-stays as the `builtin` provider's offline behaviour.
+(rarest) words with the question. It is the `builtin` provider's behaviour for llm models; a model whose
+`model_name_or_path` names a provider is answered by that provider, with the same passages and vocabulary as
+context (`providers.engines.Grounding`).
 """
 
 from __future__ import annotations
@@ -65,8 +65,3 @@ class ExtractiveAnswerer:
             if item[3] not in used:
                 used.append(item[3])
         return Answer(" ".join(item[2].strip() for item in chosen), used)
-
-
-def answerer_for(model_name_or_path: str) -> Answerer:
-    """The answerer of an llm model. Until provider clients are installed every model uses the extractive one."""
-    return ExtractiveAnswerer()

@@ -67,6 +67,25 @@ class ProviderModelNotFound(ProviderError):
 
 
 @dataclass
+class Grounding:
+    """What a registry llm model adds to a conversation: the best passages of its documents, its vocabulary."""
+
+    question: str
+    passages: list[Any]  # retrieval Hits: text, source_id, source_name, score
+    vocabulary: list[tuple[str, str]] = field(default_factory=list)
+
+    def system_message(self) -> dict[str, Any]:
+        """The context as one system message, for upstreams that answer from the whole conversation."""
+        lines = ["Answer from these passages of the company's documents; say so when they do not answer it."]
+        for number, hit in enumerate(self.passages, 1):
+            lines.append(f"[{number}] ({hit.source_name}) {hit.text.strip()}")
+        if self.vocabulary:
+            lines.append("Vocabulary:")
+            lines.extend(f"- {term}: {definition}" for term, definition in self.vocabulary)
+        return {"role": "system", "content": "\n".join(lines)}
+
+
+@dataclass
 class CompletionRequest:
     """What the gateway asks of an engine; `model` is the upstream's own model name."""
 
@@ -74,6 +93,13 @@ class CompletionRequest:
     messages: list[dict[str, Any]]
     params: dict[str, Any] = field(default_factory=dict)
     include_usage: bool = True
+    grounding: Grounding | None = None
+
+    def upstream_messages(self) -> list[dict[str, Any]]:
+        """The conversation as sent upstream: the grounding's context first, when there is one."""
+        if self.grounding is None:
+            return self.messages
+        return [self.grounding.system_message(), *self.messages]
 
 
 @dataclass
@@ -220,7 +246,7 @@ class OpenAICompatibleEngine:
         return f"{self.base}/models"
 
     def _body(self, request: CompletionRequest, *, stream: bool) -> bytes:
-        body: dict[str, Any] = {"model": request.model, "messages": request.messages, **request.params}
+        body: dict[str, Any] = {"model": request.model, "messages": request.upstream_messages(), **request.params}
         if stream:
             body["stream"] = True
             if request.include_usage:
@@ -405,15 +431,25 @@ def builtin_answer(messages: list[dict[str, Any]], context: list[str] | None = N
     return " ".join(parts)
 
 
+def grounded_answer(grounding: Grounding) -> Any:
+    """The offline answer from a registry model's passages: their sentences closest to the question."""
+    from apps.models_registry.engines.answerers import ExtractiveAnswerer  # loads scikit-learn: only when needed
+
+    return ExtractiveAnswerer().answer(grounding.question, grounding.passages, grounding.vocabulary)
+
+
 @register_engine("builtin")
 class BuiltinEngine:
-    """Needs no network: answers from the conversation, streaming word by word like any upstream."""
+    """Needs no network: answers from the conversation (or a registry model's passages), word by word."""
 
     def __init__(self, target: UpstreamTarget) -> None:
         self.target = target
 
     def _answer(self, request: CompletionRequest) -> str:
-        text = builtin_answer(request.messages)
+        if request.grounding is not None:
+            text = grounded_answer(request.grounding).text
+        else:
+            text = builtin_answer(request.messages)
         max_tokens = request.params.get("max_tokens")
         if max_tokens:
             text = "".join(_WORDS.findall(text)[: int(max_tokens)]).rstrip()

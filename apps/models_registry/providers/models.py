@@ -9,6 +9,14 @@ from apps.core.models import CompanyOwnedModel
 
 # Provider names prefix model ids (`name.model`); this one is reserved for the offline provider.
 BUILTIN_PROVIDER = "builtin"
+# Model ids of the registry's deployed llm models are `model.<uuid>`; no provider may take this name.
+REGISTRY_MODEL_PREFIX = "model"
+RESERVED_PROVIDER_NAMES = (BUILTIN_PROVIDER, REGISTRY_MODEL_PREFIX)
+
+
+def registry_model_id(pk: object) -> str:
+    """The chat model id of a registry llm model."""
+    return f"{REGISTRY_MODEL_PREFIX}.{pk}"
 
 
 class ProviderKind(models.TextChoices):
@@ -54,4 +62,12 @@ class UserLLMConfig(CompanyOwnedModel):
         return f"{self.user_id} / {self.provider_id}"
 
 
-__all__ = ["BUILTIN_PROVIDER", "LLMProvider", "ProviderKind", "UserLLMConfig"]
+__all__ = [
+    "BUILTIN_PROVIDER",
+    "REGISTRY_MODEL_PREFIX",
+    "RESERVED_PROVIDER_NAMES",
+    "LLMProvider",
+    "ProviderKind",
+    "UserLLMConfig",
+    "registry_model_id",
+]

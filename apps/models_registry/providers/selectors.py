@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.accounts.roles import COMPANY_ADMIN, USER_MANAGER
@@ -12,7 +13,17 @@ from apps.core.crypto import decrypt_text
 from apps.core.exceptions import NotFound, PermissionDenied, ServiceUnavailable
 from apps.core.ids import parse_uuid
 from apps.models_registry.providers.engines import BUILTIN_MODELS, UpstreamTarget
-from apps.models_registry.providers.models import BUILTIN_PROVIDER, LLMProvider, UserLLMConfig
+from apps.models_registry.providers.models import BUILTIN_PROVIDER, REGISTRY_MODEL_PREFIX, LLMProvider, UserLLMConfig
+from apps.models_registry.selectors import chat_model_get
+
+
+def providers_version_key(company_id: Any) -> str:
+    return f"llm-providers-version:{company_id}"
+
+
+def providers_version(*, company_id: Any) -> str:
+    """A token that changes whenever the company's providers or its users' keys change (see `providers_changed`)."""
+    return cache.get(providers_version_key(company_id)) or "0"
 
 
 def provider_list(*, company: Any) -> QuerySet[LLMProvider]:
@@ -51,17 +62,25 @@ class ResolvedModel:
     provider_name: str
     upstream_model: str
     target: UpstreamTarget
+    registry_model: Any = None  # the registry llm model (`model.<uuid>`) whose documents ground the answer
 
 
 def model_resolve(*, company: Any, user: Any, model_id: str) -> ResolvedModel:
     """`provider.model` → the upstream, with the caller's own key when they set one (else the company's).
 
-    Unknown providers, another company's provider and unknown built-in models are not found (404);
+    `model.<uuid>` is one of the company's deployed llm models: the upstream its `model_name_or_path` names.
+    Unknown providers, another company's provider or model and unknown built-in models are not found (404);
     a provider limited to roles the caller does not hold is refused (403).
     """
     provider_name, _, upstream_model = (model_id or "").partition(".")
     if not provider_name or not upstream_model:
         raise NotFound(f"Model '{model_id}' not found. Model ids look like provider.model-name.")
+    if provider_name == REGISTRY_MODEL_PREFIX:
+        try:
+            model = chat_model_get(company=company, modelid=upstream_model)
+        except NotFound:
+            raise NotFound(f"Model '{model_id}' not found.") from None
+        return registry_model_resolve(company=company, user=user, model=model, model_id=model_id)
     if provider_name == BUILTIN_PROVIDER:
         if upstream_model not in BUILTIN_MODELS:
             raise NotFound(f"Model '{model_id}' not found.")
@@ -78,6 +97,23 @@ def model_resolve(*, company: Any, user: Any, model_id: str) -> ResolvedModel:
     own_key = getattr(provider, "own_key", None)
     target = _target(provider, user, {provider.pk: own_key} if own_key else {})
     return ResolvedModel(model_id, provider.name, upstream_model, target)
+
+
+def registry_model_resolve(*, company: Any, user: Any, model: Any, model_id: str = "") -> ResolvedModel:
+    """The upstream a registry llm model answers through: its `model_name_or_path` (empty: the built-in one)."""
+    model_id = model_id or f"{REGISTRY_MODEL_PREFIX}.{model.pk}"
+    underlying = (model.model_name_or_path or "").strip()
+    provider_name, _, upstream_model = underlying.partition(".")
+    if not underlying or provider_name == BUILTIN_PROVIDER:
+        target = UpstreamTarget(kind="builtin", endpoint="")
+        return ResolvedModel(model_id, BUILTIN_PROVIDER, upstream_model or BUILTIN_MODELS[0], target, model)
+    if provider_name == REGISTRY_MODEL_PREFIX:
+        raise NotFound(f"Model '{model_id}' names another registry model ('{underlying}'); it needs a provider's.")
+    try:
+        resolved = model_resolve(company=company, user=user, model_id=underlying)
+    except NotFound:
+        raise NotFound(f"Model '{model_id}' answers through '{underlying}', which is not found.") from None
+    return replace(resolved, model_id=model_id, registry_model=model)
 
 
 def _own_keys(user: Any, providers: list[LLMProvider]) -> dict[Any, str]:

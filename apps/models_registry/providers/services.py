@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
@@ -13,11 +15,31 @@ from apps.core.crypto import encrypt_text
 from apps.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from apps.core.ids import parse_uuid
 from apps.core.outbound import validate_url
-from apps.models_registry.providers.models import BUILTIN_PROVIDER, LLMProvider, ProviderKind, UserLLMConfig
-from apps.models_registry.providers.selectors import provider_get, user_llm_config_get
+from apps.models_registry.providers.models import (
+    BUILTIN_PROVIDER,
+    REGISTRY_MODEL_PREFIX,
+    LLMProvider,
+    ProviderKind,
+    UserLLMConfig,
+)
+from apps.models_registry.providers.selectors import provider_get, providers_version_key, user_llm_config_get
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
 _UNSET: Any = object()
+
+
+def providers_changed(*, company_id: Any) -> None:
+    """Give the company's providers a new version, so what was resolved from the old rows is asked again.
+
+    Set at once and again after the commit: a lookup between the two may cache the old rows, never under the
+    final version.
+    """
+
+    def bump() -> None:
+        cache.set(providers_version_key(company_id), uuid.uuid4().hex, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
 
 
 def key_hint(api_key: str) -> str:
@@ -33,6 +55,8 @@ def _clean_name(name: str) -> str:
         )
     if name == BUILTIN_PROVIDER:
         raise InvalidInput(f"Invalid name: '{BUILTIN_PROVIDER}' is the built-in provider's.")
+    if name == REGISTRY_MODEL_PREFIX:
+        raise InvalidInput(f"Invalid name: '{REGISTRY_MODEL_PREFIX}' prefixes the ids of the company's own llm models.")
     return name
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -13,9 +14,21 @@ from apps.core.exceptions import Conflict, InvalidInput
 from apps.models_registry.engines import language, sentiment
 from apps.models_registry.engines.nlu import entities as ent
 from apps.models_registry.models import AIModel, Algorithm, Intent, ModelArtifact, Slot
+from apps.models_registry.providers.engines import (
+    CompletionRequest,
+    Grounding,
+    call_sync,
+    content_text,
+    engine_for,
+    grounded_answer,
+)
+from apps.models_registry.providers.selectors import registry_model_resolve
 from apps.models_registry.selectors import model_get, vocabulary_list
 
 BUILTIN_TYPES = ("email", "url", "phone", "date", "number")
+MAX_VOCABULARY_CONTEXT = 20
+BUILTIN_ANSWERER = "builtin.extractive"  # ExtractiveAnswerer.name, without loading scikit-learn to say it
+_WORD = re.compile(r"\w+")
 
 _cache_lock = threading.Lock()
 _cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
@@ -75,7 +88,7 @@ def model_test(
         wanted = settings.NLU_CLASSIFICATIONS if classifications is None else classifications
         limit = wanted or None  # 0: every intent
         return _nlu_output(model, text, context or {}, limit)
-    return _llm_output(model, text)
+    return _llm_output(model, text, actor)
 
 
 def _answer(model: AIModel, intent: str) -> str | None:
@@ -173,30 +186,62 @@ def _nlu_output(model: AIModel, text: str, context: dict[str, Any], limit: int |
     return output
 
 
-def _llm_output(model: AIModel, text: str) -> dict[str, Any]:
-    from apps.models_registry.engines.answerers import answerer_for
+def _words(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
 
-    index = _loaded(model)
-    hits = index.search(text, k=settings.RETRIEVAL_TOP_K)
-    vocabulary = list(vocabulary_list(company=model.company_id, model=model).values_list("term", "definition"))
-    answerer = answerer_for(model.model_name_or_path)
-    answer = answerer.answer(text, hits, vocabulary)
+
+def _vocabulary_mentioned(model: AIModel, question: str) -> list[tuple[str, str]]:
+    """The model's vocabulary entries whose term (or one of its `a|b` forms) the question mentions."""
+    asked = f" {_words(question)} "
+    found = []
+    for term, definition in vocabulary_list(company=model.company_id, model=model).values_list("term", "definition"):
+        forms = [_words(form) for form in term.split("|")]
+        if any(form and f" {form} " in asked for form in forms):
+            found.append((term.split("|")[0], definition))
+    return found[:MAX_VOCABULARY_CONTEXT]
+
+
+def llm_grounding(*, model: AIModel, question: str) -> Grounding:
+    """What an llm model adds to a question: its best passages (retrieval) and the vocabulary it mentions."""
+    if not model.version:
+        raise Conflict("The model has not been trained yet; train it with model/train first.")
+    hits = _loaded(model).search(question, k=settings.RETRIEVAL_TOP_K) if question.strip() else []
+    return Grounding(question=question, passages=hits, vocabulary=_vocabulary_mentioned(model, question))
+
+
+def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
+    """The answer of the upstream the model names (the built-in one: extracted from the passages), with sources."""
+    grounding = llm_grounding(model=model, question=text)
+    resolved = registry_model_resolve(company=model.company_id, user=actor, model=model)
+    hits = grounding.passages
+    if resolved.target.kind == "builtin":
+        answer = grounded_answer(grounding)
+        reply, used, answerer = answer.text, answer.used, BUILTIN_ANSWERER
+    else:
+        request = CompletionRequest(
+            model=resolved.upstream_model, messages=[{"role": "user", "content": text}], grounding=grounding
+        )
+        engine = engine_for(resolved.target)
+        result = call_sync(lambda: engine.complete(request))
+        choice = result["choices"][0] if result["choices"] else {}
+        reply = content_text((choice.get("message") or {}).get("content"))
+        used, answerer = hits, model.model_name_or_path.strip()
     detected = language.detect(text)
     feeling, _ = sentiment.analyse(text)
     top = hits[0].score if hits else 0.0
     sources: dict[str, dict[str, Any]] = {}
-    for hit in answer.used or hits:
+    for hit in used:
         sources.setdefault(hit.source_id, {"id": hit.source_id, "name": hit.source_name, "score": hit.score})
     return {
         "score": round(top / (top + 5.0), 4) if top else 0.0,  # BM25 mapped into 0..1
         "intent": None,
         "language": detected,
-        "response": answer.text,
+        "response": reply,
         "entities": {},
         "sentiment": feeling,
         "utterance": text,
-        "answer": answer.text,
-        "answerer": answerer.name,
+        "answer": reply,
+        "answerer": answerer,
         "sources": list(sources.values()),
         "passages": [{"text": h.text, "source": h.source_id, "name": h.source_name, "score": h.score} for h in hits],
     }
