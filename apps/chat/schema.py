@@ -33,6 +33,8 @@ class TenantApiKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
         return {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "The company's API key."}
+
+
 # --- the async gateway views, which drf-spectacular does not see (they are not DRF views) ---------------------
 
 _SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}, {"ApiKey": [], "EncKey": []}, {"TokenCookie": []}]

@@ -293,10 +293,10 @@ def _opening_ids(company: Any, actorid: Any, activityid: Any) -> dict[str, Any]:
 
 
 def default_model(company: Any) -> str:
-    """The model a chat uses when none is given: the company's default (for now the setting)."""
-    from django.conf import settings
+    """The model a chat uses when none is given: the company's default llm model, else GATEWAY_DEFAULT_MODEL."""
+    from apps.models_registry.selectors import default_chat_model
 
-    return settings.GATEWAY_DEFAULT_MODEL
+    return default_chat_model(company=company)
 
 
 def model_check(*, company: Any, user: Any, model: Any) -> str:

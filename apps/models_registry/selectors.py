@@ -69,6 +69,9 @@ def asr_model_deployed(*, company: Any) -> AIModel | None:
         .filter(algorithm=Algorithm.ASR, isdeployed=True, isactive=True, version__gt=0)
         .order_by("created_at", "id")
         .first()
+    )
+
+
 def chat_model_list(*, company: Any) -> QuerySet[AIModel]:
     """The company's llm models that chat: deployed, active and trained."""
     return AIModel.objects.for_company(company).filter(

@@ -196,3 +196,15 @@ def test_inference_uses_the_companys_default_model(anon, tenant, outsider):
 def test_gateway_answers_unknown_registry_ids_in_the_detail_style(live, tenant):
     answer = live.post("/api/chat/completions", completion_body("model."), bearer(tenant.user))
     assert answer.status == 404 and "detail" in answer.json()
+
+
+def test_a_tenant_chat_without_a_model_gets_the_companys_default_model(tenant, outsider):
+    from rest_framework.test import APIClient
+
+    chosen = make_chat_model(tenant.company, default=True)
+    make_chat_model(outsider.company, name="Theirs", default=True)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=tenant.apikey)
+    answer = client.post("/api/v1/chats/", {"user_id": "end-1"}, format="json")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["model"] == f"model.{chosen.pk}"
