@@ -6,9 +6,7 @@ documents, is context for the chat's next answers (see `turns.chat_context` for 
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from apps.chat.models import Attachment, Chat, Message
-from apps.core.documents import clean_text, docx_text, pdf_pages_text
+from apps.core.documents import clean_text, docx_text, pdf_pages_text, zip_names
 from apps.core.exceptions import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 
@@ -49,11 +47,8 @@ def kind_of(data: bytes) -> FileKind | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return FileKind("image/webp", ".webp", "webp")
     if data.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
-            return None
-        return DOCX if "word/document.xml" in names else None
+        names = zip_names(data)
+        return DOCX if names is not None and "word/document.xml" in names else None
     if b"\x00" not in data[:8192]:
         try:
             data.decode("utf-8-sig")

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from apps.chat.models import Chat, Message, MessageRole, Prompt
 from apps.core.exceptions import Conflict, NotFound
+from apps.core.ids import is_ascii_digits
 
 
 def chat_list_visible(*, company: Any, user: Any) -> QuerySet[Chat]:
@@ -83,7 +84,7 @@ def chat_ref_filter(ref: Any) -> Q | None:
     if isinstance(ref, int):
         return Q(number=ref) if 0 < ref < 2**31 else None
     text = str(ref).strip()
-    if text.isdigit():
+    if is_ascii_digits(text):
         return Q(number=int(text)) if 0 < int(text) < 2**31 else None
     try:
         return Q(pk=uuid.UUID(text))

@@ -45,6 +45,7 @@ from apps.chat.completions import (
 from apps.chat.models import Attachment, Chat, ChatState, EndUser, Message, MessageRole, UsageOutcome
 from apps.chat.presence import STREAMS, Presence
 from apps.chat.tokens import count_prompt_tokens, count_tokens
+from apps.core.api.parsers import NUL_MESSAGE
 from apps.core.exceptions import InvalidInput, NotFound
 from apps.models_registry.providers.engines import ProviderError, engine_for
 
@@ -162,6 +163,8 @@ def _content_clean(content: Any) -> str:
         raise InvalidInput("The message must be a non-empty string.")
     if len(content) > MESSAGE_MAX_CHARS:
         raise InvalidInput(f"The message must be at most {MESSAGE_MAX_CHARS} characters.")
+    if "\x00" in content:
+        raise InvalidInput(NUL_MESSAGE)
     return content
 
 

@@ -60,6 +60,28 @@ def clean_text(text: str) -> str:
     return _clean(text)
 
 
+# What reading a damaged or unusual zip's directory raises: bad names (UnicodeDecodeError is a ValueError),
+# unsupported features, truncation.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    ValueError,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    RuntimeError,
+)
+
+
+def zip_names(data: bytes) -> set[str] | None:
+    """The names in a zip archive; None when it cannot be read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return set(archive.namelist())
+    except ZIP_ERRORS:
+        return None
+
+
 def docx_text(name: str, data: bytes) -> str:
     """The paragraphs (then table rows) of a Word document; DocumentError when it is damaged."""
     import docx
@@ -118,10 +140,9 @@ def extract_document(name: str, data: bytes, *, max_bytes: int) -> Extracted:
     if data.startswith(b"%PDF-"):
         result = Extracted(pdf_text(name, data), "application/pdf", ".pdf")
     elif data.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile as exc:
-            raise DocumentError(f"{name}: the file is a damaged archive.") from exc
+        names = zip_names(data)
+        if names is None:
+            raise DocumentError(f"{name}: the file is a damaged archive.")
         if "word/document.xml" not in names:
             raise DocumentError(f"{name}: unsupported file type; upload doc, docx, pdf or txt files.")
         mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

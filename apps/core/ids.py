@@ -36,3 +36,8 @@ def rows_with_ids(queryset: QuerySet[M], ids: Iterable[Any], *, what: str, messa
     if missing:
         raise NotFound(message or f"{what} not found: {missing[0]}.")
     return rows
+
+
+def is_ascii_digits(text: str) -> bool:
+    """Only 0-9 (`str.isdigit` also admits "²" and other digits `int()` refuses)."""
+    return bool(text) and text.isascii() and text.isdigit()

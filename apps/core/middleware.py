@@ -82,6 +82,27 @@ class RequestIdMiddleware(DualModeMiddleware):
 class ApiErrorMiddleware(DualModeMiddleware):
     """On API paths, turns HTML error pages and unhandled exceptions into JSON in the path's dialect."""
 
+    def __call__(self, request: HttpRequest) -> Any:
+        refused = self.refuse_nul(request)
+        if refused is None:
+            return super().__call__(request)
+        if self.async_mode:
+            return self._answer(refused)
+        return refused
+
+    @staticmethod
+    async def _answer(response: HttpResponse) -> HttpResponse:
+        return response
+
+    @staticmethod
+    def refuse_nul(request: HttpRequest) -> HttpResponse | None:
+        """A NUL in an API path or query (no database stores it in text) is bad input, answered before any view."""
+        query = request.META.get("QUERY_STRING", "")
+        if not is_api_path(request.path) or ("\x00" not in request.path and "%00" not in query):
+            return None
+        body = error_body(error_style_for_path(request.path), 400, "Text may not contain NUL (\\u0000) characters.")
+        return JsonResponse(body, status=400)
+
     def handle(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not is_api_path(request.path) or response.status_code < 400:
             return response

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 import webvtt
 
-from apps.core.documents import docx_text, pdf_text
+from apps.core.documents import docx_text, pdf_text, zip_names
 from apps.core.exceptions import InvalidInput, UnsupportedMediaType
 
 # "Name: what they said" — a short name of up to four words, starting with a letter.
@@ -89,11 +88,8 @@ def _text(data: bytes) -> str:
 def _is_docx(data: bytes) -> bool:
     if not data.startswith(b"PK"):
         return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "word/document.xml" in archive.namelist()
-    except zipfile.BadZipFile:
-        return False
+    names = zip_names(data)
+    return names is not None and "word/document.xml" in names
 
 
 def parse(data: bytes, filename: str = "") -> ParsedTranscript:

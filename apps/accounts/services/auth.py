@@ -22,7 +22,7 @@ from apps.accounts.models import ApiKeyPair, Company, CompanyPrincipal, RevokedT
 from apps.core.counters import cache_count
 from apps.core.crypto import decrypt_text, digest, digests_match, encrypt_text, random_token
 from apps.core.exceptions import InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
-from apps.core.ids import parse_uuid
+from apps.core.ids import is_ascii_digits, parse_uuid
 
 LOGIN_FAILED = "Login failed."
 API_KEY_PREFIX = "sk_"
@@ -73,7 +73,7 @@ def login_failures_clear(*, email: str) -> None:
 def _totp_step(secret: str, code: str, last_step: int) -> int | None:
     """The time step `code` is valid for (±1 step of drift), or None. Steps already used do not count."""
     code = (code or "").strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
+    if not is_ascii_digits(code) or len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
     now = int(time.time())

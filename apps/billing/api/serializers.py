@@ -12,6 +12,7 @@ from rest_framework import serializers
 from apps.billing.models import Payment, PaymentMethod
 from apps.billing.processors.base import CardDetails
 from apps.billing.services.common import cents_to_amount, iso
+from apps.core.ids import is_ascii_digits
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]{3,4}$"}]})
@@ -24,7 +25,7 @@ class CardDigitsField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
         text = str(data).strip()
-        if not text.isdigit():
+        if not is_ascii_digits(text):
             self.fail("invalid")
         return text
 
@@ -44,7 +45,7 @@ class CardInputSerializer(serializers.Serializer):
 
     def validate_cardNumber(self, value: str) -> str:
         number = "".join(value.replace("-", " ").split())
-        if not number.isdigit() or not 12 <= len(number) <= 19:
+        if not is_ascii_digits(number) or not 12 <= len(number) <= 19:
             raise serializers.ValidationError("It must be 12 to 19 digits.")
         return number
 

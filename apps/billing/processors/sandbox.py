@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from apps.billing.processors.base import CardDeclined, CardDetails, CardInvalid, CardToken, Charge
+from apps.core.ids import is_ascii_digits
 
 TOKEN_PREFIX = "tok_sbx_"  # noqa: S105 - a public prefix, not a secret
 
@@ -96,7 +97,7 @@ class SandboxProcessor:
 
     def tokenize(self, *, card: CardDetails, customer: str) -> CardToken:
         number = card.number
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+        if not is_ascii_digits(number) or not 12 <= len(number) <= 19 or not luhn_valid(number):
             raise CardInvalid("Invalid cardNumber: the card number is not valid.")
         brand = card_brand(number)
         if not 1 <= card.exp_month <= 12:
@@ -107,7 +108,7 @@ class SandboxProcessor:
         if card.exp_year > now.year + 50:
             raise CardInvalid("Invalid expiryYear: it is too far in the future.")
         cvc_length = 4 if brand == "American Express" else 3
-        if not card.cvc.isdigit() or len(card.cvc) != cvc_length:
+        if not is_ascii_digits(card.cvc) or len(card.cvc) != cvc_length:
             raise CardInvalid(f"Invalid cvc: it must be {cvc_length} digits.")
         behaviour = ""
         if number in TEST_DECLINES:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from apps.chat.completions import CompletionInput
+from apps.core.api.parsers import NUL_MESSAGE, has_nul
 from apps.core.exceptions import InvalidInput
 from apps.core.ids import parse_uuid
 
@@ -25,6 +26,8 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise InvalidInput(f"Malformed request body: {exc}.") from exc
     if not isinstance(payload, dict):
         raise InvalidInput("The request body must be a JSON object.")
+    if has_nul(payload):
+        raise InvalidInput(NUL_MESSAGE)
     return payload
 
 

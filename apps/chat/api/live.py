@@ -16,7 +16,7 @@ from apps.core.api.responses import ok
 from apps.core.api.schema import envelope, toolbox_schema
 from apps.core.api.views import CompanyAPIView, request_data
 from apps.core.exceptions import InvalidInput
-from apps.core.ids import parse_uuid
+from apps.core.ids import is_ascii_digits, parse_uuid
 
 TAGS = ["Chats"]
 # The spec names no roles for these; its summaries say "administrators and chat managers", and the
@@ -57,7 +57,7 @@ class LiveChatSerializer(serializers.Serializer):
 def chat_ref(raw: Any) -> Any:
     """A chat id from the path or `chatid`: its UUID, or its per-company number; 400 when neither."""
     text = str(raw or "").strip()
-    if text.isdigit():
+    if is_ascii_digits(text) and 0 < int(text) < 2**31:
         return int(text)
     value = parse_uuid(text)
     if value is None:

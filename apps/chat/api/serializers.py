@@ -107,7 +107,7 @@ class ChatSummarySerializer(serializers.ModelSerializer):
 
 
 class ChatsQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
 
 
 class NewChatMessageSerializer(serializers.Serializer):

@@ -72,7 +72,7 @@ def _moment(value: str, *, end: bool) -> dt.datetime:
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=10)
     start_date = serializers.CharField(required=False)
     end_date = serializers.CharField(required=False)
@@ -183,7 +183,7 @@ class PromptQuerySerializer(serializers.Serializer):
     scenario = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     include_templates = serializers.BooleanField(required=False, default=True)
     search = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20)
 
 

@@ -123,7 +123,7 @@ class TenantMessageSerializer(serializers.ModelSerializer):
 
 
 class MessagesQuerySerializer(serializers.Serializer):
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=1_000_000_000, default=0)
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=50)
     order = serializers.ChoiceField(choices=("asc", "desc"), default="asc")
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.documents import ZIP_ERRORS
 from apps.core.exceptions import InvalidInput, PayloadTooLarge
 from apps.models_registry.models import AIModel, DataSource, Intent, Slot, VocabularyEntry
 from apps.models_registry.selectors import model_get
@@ -100,7 +101,7 @@ def _read_archive(data: bytes) -> dict[str, bytes]:
                 raise InvalidInput("The archive expands to more than is allowed (a zip bomb?).")
             budget -= len(content)
             files[name] = content
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, RuntimeError) as exc:
+    except ZIP_ERRORS as exc:
         raise InvalidInput("The zip file is damaged or uses an unsupported format.") from exc
     return files
 
