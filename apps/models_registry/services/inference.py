@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, InvalidInput
+from apps.billing.services.limits import meters_check, usage_add
+from apps.core.counters import cache_count
+from apps.core.exceptions import Conflict, InvalidInput, RateLimited
+from apps.core.limits import INFERENCE_REQUESTS, TOKENS
 from apps.models_registry.engines import language, sentiment
 from apps.models_registry.engines.nlu import entities as ent
 from apps.models_registry.models import AIModel, Algorithm, Intent, ModelArtifact, Slot
 from apps.models_registry.providers.engines import (
     CompletionRequest,
     Grounding,
+    ProviderError,
     call_sync,
     content_text,
     engine_for,
@@ -209,6 +214,42 @@ def llm_grounding(*, model: AIModel, question: str) -> Grounding:
     return Grounding(question=question, passages=hits, vocabulary=_vocabulary_mentioned(model, question))
 
 
+def _rate_limit_check(company_id: Any) -> None:
+    """GATEWAY_REQUESTS_PER_MINUTE per company, on the same counter as the chat completions (one budget)."""
+    limit = settings.GATEWAY_REQUESTS_PER_MINUTE
+    if not limit:
+        return
+    now = time.time()
+    if cache_count(f"gateway-rpm:{company_id}:{int(now // 60)}", timeout=120) > limit:
+        raise RateLimited("Request limit exceeded for your company. Retry later.", retry_after=60 - int(now % 60))
+
+
+def _estimated_tokens(text: str) -> int:
+    """The chat app's offline estimate (one token per word piece of 8 characters or other symbol)."""
+    return sum(1 + (len(piece) - 1) // 8 for piece in re.findall(r"\w+|[^\w\s]", text))
+
+
+def _provider_complete(company: Any, target: Any, request: CompletionRequest) -> dict[str, Any]:
+    """A provider's completion, checked against and counted on the plan like every other completion."""
+    _rate_limit_check(company.pk)
+    meters_check(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: 1})
+    engine = engine_for(target)
+    try:
+        result = call_sync(lambda: engine.complete(request))
+    except ProviderError:
+        usage_add(company=company, amounts={INFERENCE_REQUESTS: 1})
+        raise
+    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if not (isinstance(prompt, int) and isinstance(completion, int)):
+        choice = result["choices"][0] if result["choices"] else {}
+        reply = content_text((choice.get("message") or {}).get("content"))
+        sent = " ".join(content_text(m.get("content")) for m in request.upstream_messages())
+        prompt, completion = _estimated_tokens(sent), _estimated_tokens(reply)
+    usage_add(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: prompt + completion})
+    return result
+
+
 def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
     """The answer of the upstream the model names (the built-in one: extracted from the passages), with sources."""
     grounding = llm_grounding(model=model, question=text)
@@ -221,8 +262,7 @@ def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
         request = CompletionRequest(
             model=resolved.upstream_model, messages=[{"role": "user", "content": text}], grounding=grounding
         )
-        engine = engine_for(resolved.target)
-        result = call_sync(lambda: engine.complete(request))
+        result = _provider_complete(model.company, resolved.target, request)
         choice = result["choices"][0] if result["choices"] else {}
         reply = content_text((choice.get("message") or {}).get("content"))
         used, answerer = hits, model.model_name_or_path.strip()
