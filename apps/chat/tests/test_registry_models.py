@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from apps.accounts.roles import MODEL_MANAGER
-from apps.chat.models import Chat
+from apps.chat.models import Chat, CompletionUsage
 from apps.chat.tests.conftest import bearer, completion_body
 from apps.chat.tests.factories import make_provider
 from apps.core.exceptions import InvalidInput
@@ -223,10 +223,22 @@ def test_model_test_through_a_provider_is_counted_on_the_plan(upstream, tenant):
     assert_ok(client.post(TEST, {"modelid": str(model.pk), "input": "When do deliveries arrive?"}))
     assert usage_used(company=tenant.company, resource=INFERENCE_REQUESTS) == 1
     assert usage_used(company=tenant.company, resource=TOKENS) == 18  # the upstream's usage
+    record = CompletionUsage.objects.get(company=tenant.company)
+    assert (record.model, record.provider, record.source, record.chat_id) == (
+        f"model.{model.pk}", "acme", "model-test", None,
+    )  # fmt: skip
+    assert (record.total_tokens, record.tokens_counted_locally, record.outcome) == (18, False, "ok")
+    assert not Chat.objects.filter(company=tenant.company).exists()  # a test is no chat
     AIModel.objects.filter(pk=model.pk).update(model_name_or_path="acme.nousage")
     assert_ok(client.post(TEST, {"modelid": str(model.pk), "input": "When do deliveries arrive?"}))
     assert usage_used(company=tenant.company, resource=INFERENCE_REQUESTS) == 2
     assert usage_used(company=tenant.company, resource=TOKENS) > 18  # counted here when the upstream gives none
+    assert CompletionUsage.objects.filter(company=tenant.company, tokens_counted_locally=True).count() == 1
+    AIModel.objects.filter(pk=model.pk).update(model_name_or_path="acme.error500")
+    assert_envelope_error(client.post(TEST, {"modelid": str(model.pk), "input": "When do deliveries arrive?"}), 502)
+    assert usage_used(company=tenant.company, resource=INFERENCE_REQUESTS) == 3  # a failed request counts too
+    failed = CompletionUsage.objects.get(company=tenant.company, outcome="error")
+    assert failed.total_tokens == 0 and failed.error
 
 
 def test_model_test_through_a_provider_is_refused_past_the_monthly_tokens(upstream, tenant):

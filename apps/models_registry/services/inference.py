@@ -9,6 +9,7 @@ from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from apps.billing.services.limits import meters_check, usage_add
@@ -22,12 +23,14 @@ from apps.models_registry.providers.engines import (
     CompletionRequest,
     Grounding,
     ProviderError,
+    ProviderTimeout,
     call_sync,
     content_text,
     engine_for,
     grounded_answer,
 )
-from apps.models_registry.providers.selectors import registry_model_resolve
+from apps.models_registry.providers.selectors import ResolvedModel, registry_model_resolve
+from apps.models_registry.providers.usage import completion_usage_record
 from apps.models_registry.selectors import model_get, vocabulary_list
 
 BUILTIN_TYPES = ("email", "url", "phone", "date", "number")
@@ -229,25 +232,50 @@ def _estimated_tokens(text: str) -> int:
     return sum(1 + (len(piece) - 1) // 8 for piece in re.findall(r"\w+|[^\w\s]", text))
 
 
-def _provider_complete(company: Any, target: Any, request: CompletionRequest) -> dict[str, Any]:
+def _provider_complete(company: Any, actor: Any, resolved: ResolvedModel, request: CompletionRequest) -> dict[str, Any]:
     """A provider's completion, checked against and counted on the plan like every other completion."""
     _rate_limit_check(company.pk)
     meters_check(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: 1})
-    engine = engine_for(target)
+    engine = engine_for(resolved.target)
+    started = time.perf_counter()
     try:
         result = call_sync(lambda: engine.complete(request))
-    except ProviderError:
-        usage_add(company=company, amounts={INFERENCE_REQUESTS: 1})
+    except ProviderError as exc:
+        outcome = "timeout" if isinstance(exc, ProviderTimeout) else "error"
+        _usage_account(
+            company, actor, resolved, started, 0, 0, counted_locally=True, outcome=outcome, error=exc.message
+        )
         raise
     usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
     prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    if not (isinstance(prompt, int) and isinstance(completion, int)):
+    local = not (isinstance(prompt, int) and isinstance(completion, int))
+    if not (isinstance(prompt, int) and isinstance(completion, int)):  # the upstream gave none: counted here
         choice = result["choices"][0] if result["choices"] else {}
         reply = content_text((choice.get("message") or {}).get("content"))
         sent = " ".join(content_text(m.get("content")) for m in request.upstream_messages())
         prompt, completion = _estimated_tokens(sent), _estimated_tokens(reply)
-    usage_add(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: prompt + completion})
+    _usage_account(company, actor, resolved, started, prompt, completion, counted_locally=local, outcome="ok")
     return result
+
+
+def _usage_account(
+    company: Any, actor: Any, resolved: ResolvedModel, started: float, prompt: int, completion: int, **more: Any
+) -> None:
+    """Count the request and its tokens on the plan and leave its usage record, in one transaction."""
+    with transaction.atomic():
+        usage_add(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: prompt + completion})
+        completion_usage_record(
+            company=company,
+            user=actor,
+            model=resolved.model_id,
+            provider=resolved.provider_name,
+            source="model-test",
+            stream=False,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            latency_ms=int((time.perf_counter() - started) * 1000),
+            **more,
+        )
 
 
 def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
@@ -262,7 +290,7 @@ def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
         request = CompletionRequest(
             model=resolved.upstream_model, messages=[{"role": "user", "content": text}], grounding=grounding
         )
-        result = _provider_complete(model.company, resolved.target, request)
+        result = _provider_complete(model.company, actor, resolved, request)
         choice = result["choices"][0] if result["choices"] else {}
         reply = content_text((choice.get("message") or {}).get("content"))
         used, answerer = hits, model.model_name_or_path.strip()
