@@ -248,8 +248,10 @@ def _provider_complete(company: Any, actor: Any, resolved: ResolvedModel, reques
         raise
     usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
     prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    local = not (isinstance(prompt, int) and isinstance(completion, int))
-    if not (isinstance(prompt, int) and isinstance(completion, int)):  # the upstream gave none: counted here
+    if isinstance(prompt, int) and isinstance(completion, int):
+        local = False
+    else:  # the upstream gave none: counted here
+        local = True
         choice = result["choices"][0] if result["choices"] else {}
         reply = content_text((choice.get("message") or {}).get("content"))
         sent = " ".join(content_text(m.get("content")) for m in request.upstream_messages())
