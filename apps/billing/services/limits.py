@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, Count, Exists, F, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import Company
@@ -268,7 +268,11 @@ def meters_check(*, company: Company, amounts: dict[str, int], now: datetime | N
 
 
 def usage_add(*, company: Company, amounts: dict[str, int], now: datetime | None = None) -> None:
-    """`usage_record` for several metered resources at once, in one UPDATE (no totals are read back)."""
+    """`usage_record` for several metered resources at once, in one UPDATE (no totals are read back).
+
+    The UPDATE counts only when every row of the month is there (all rows or none), so a partial count never
+    has to be told apart afterwards; at the month's first use the missing rows are made and one UPDATE counts.
+    """
     for resource in amounts:
         _meter(resource)
     amounts = {resource: _amount(amount) for resource, amount in amounts.items() if amount}
@@ -276,17 +280,22 @@ def usage_add(*, company: Company, amounts: dict[str, int], now: datetime | None
         return
     now = now or timezone.now()
     start = period_start(now)
-    rows = UsageCounter.objects.for_company(company).filter(period_start=start)
+    rows = UsageCounter.objects.for_company(company).filter(period_start=start, resource__in=amounts)
     increment = Case(*(When(resource=resource, then=Value(amount)) for resource, amount in amounts.items()))
-    if rows.filter(resource__in=amounts).update(used=F("used") + increment, updated_at=now) == len(amounts):
+    existing = (
+        UsageCounter.objects.filter(company=company, period_start=start, resource__in=amounts)
+        .order_by()
+        .values("company")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    if rows.filter(Exists(existing.filter(count=len(amounts)))).update(used=F("used") + increment, updated_at=now):
         return
-    with transaction.atomic():  # the month's first use of some resource: its row is made, then counted
-        missing = set(amounts) - set(
-            rows.filter(resource__in=amounts, updated_at=now).values_list("resource", flat=True)
-        )
-        for resource in missing:
-            UsageCounter.objects.get_or_create(company=company, resource=resource, period_start=start)
-            rows.filter(resource=resource).update(used=F("used") + amounts[resource], updated_at=now)
+    UsageCounter.objects.bulk_create(
+        [UsageCounter(company=company, resource=resource, period_start=start) for resource in amounts],
+        ignore_conflicts=True,
+    )
+    rows.update(used=F("used") + increment, updated_at=now)
 
 
 def usage_record(*, company: Company, resource: str, amount: int, now: datetime | None = None) -> int:

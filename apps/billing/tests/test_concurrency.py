@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
+from threading import Barrier, Thread
 from typing import Any
 
 import pytest
 from django.db import connection
 
 from apps.billing.models import Payment, Plan
-from apps.billing.services.limits import QuotaExhausted, plan_get, usage_consume, usage_used
+from apps.billing.services.limits import (
+    QuotaExhausted,
+    plan_get,
+    usage_add,
+    usage_consume,
+    usage_record,
+    usage_used,
+)
 from apps.billing.tests.helpers import MEMBERSHIP_SAVE, card
-from apps.core.limits import INFERENCE_REQUESTS
+from apps.core.limits import INFERENCE_REQUESTS, TOKENS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -62,3 +69,26 @@ def test_parallel_enrolments_of_one_company_charge_once(tenant):
     responses = in_parallel(lambda: client.post(MEMBERSHIP_SAVE, payload, format="json"), count=4)
     assert sorted(r.status_code for r in responses) == [200, 409, 409, 409], [r.content for r in responses]
     assert Payment.objects.count() == 1
+
+
+def test_usage_add_counts_once_when_another_request_bumps_a_row_meanwhile(tenant):
+    # The month's first request: its tokens row exists, its requests row does not yet. Right after its first
+    # UPDATE, another request counts tokens on the same row (a separate connection, committed).
+    usage_record(company=tenant.company, resource=TOKENS, amount=100)
+    fired: list[str] = []
+
+    def concurrent_bump(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if not fired and sql.lstrip().upper().startswith("UPDATE") and "billing_usagecounter" in sql:
+            fired.append(sql)
+            other = Thread(target=lambda: (usage_record(company=tenant.company, resource=TOKENS, amount=5),
+                                           connection.close()))  # fmt: skip
+            other.start()
+            other.join()
+        return result
+
+    with connection.execute_wrapper(concurrent_bump):
+        usage_add(company=tenant.company, amounts={INFERENCE_REQUESTS: 1, TOKENS: 30})
+    assert fired
+    assert usage_used(company=tenant.company, resource=TOKENS) == 100 + 5 + 30
+    assert usage_used(company=tenant.company, resource=INFERENCE_REQUESTS) == 1

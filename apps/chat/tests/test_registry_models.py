@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from apps.accounts.roles import MODEL_MANAGER
-from apps.chat.models import Chat
+from apps.chat.models import Chat, CompletionUsage
 from apps.chat.tests.conftest import bearer, completion_body
 from apps.chat.tests.factories import make_provider
 from apps.core.exceptions import InvalidInput
@@ -208,3 +208,65 @@ def test_a_tenant_chat_without_a_model_gets_the_companys_default_model(tenant, o
     answer = client.post("/api/v1/chats/", {"user_id": "end-1"}, format="json")
     assert answer.status_code == 201, answer.content
     assert answer.json()["model"] == f"model.{chosen.pk}"
+
+
+# --- model/test through a provider is limited and counted like every completion ------------------------------------
+
+
+def test_model_test_through_a_provider_is_counted_on_the_plan(upstream, tenant):
+    from apps.billing.services.limits import usage_used
+    from apps.core.limits import INFERENCE_REQUESTS, TOKENS
+
+    make_provider(tenant.company, upstream.url)
+    model = make_chat_model(tenant.company, uses="acme.echo", deployed=False)
+    client = tenant.key_client()
+    assert_ok(client.post(TEST, {"modelid": str(model.pk), "input": "When do deliveries arrive?"}))
+    assert usage_used(company=tenant.company, resource=INFERENCE_REQUESTS) == 1
+    assert usage_used(company=tenant.company, resource=TOKENS) == 18  # the upstream's usage
+    record = CompletionUsage.objects.get(company=tenant.company)
+    assert (record.model, record.provider, record.source, record.chat_id) == (
+        f"model.{model.pk}", "acme", "model-test", None,
+    )  # fmt: skip
+    assert (record.total_tokens, record.tokens_counted_locally, record.outcome) == (18, False, "ok")
+    assert not Chat.objects.filter(company=tenant.company).exists()  # a test is no chat
+    AIModel.objects.filter(pk=model.pk).update(model_name_or_path="acme.nousage")
+    assert_ok(client.post(TEST, {"modelid": str(model.pk), "input": "When do deliveries arrive?"}))
+    assert usage_used(company=tenant.company, resource=INFERENCE_REQUESTS) == 2
+    assert usage_used(company=tenant.company, resource=TOKENS) > 18  # counted here when the upstream gives none
+    assert CompletionUsage.objects.filter(company=tenant.company, tokens_counted_locally=True).count() == 1
+    AIModel.objects.filter(pk=model.pk).update(model_name_or_path="acme.error500")
+    assert_envelope_error(client.post(TEST, {"modelid": str(model.pk), "input": "When do deliveries arrive?"}), 502)
+    assert usage_used(company=tenant.company, resource=INFERENCE_REQUESTS) == 3  # a failed request counts too
+    failed = CompletionUsage.objects.get(company=tenant.company, outcome="error")
+    assert failed.total_tokens == 0 and failed.error
+
+
+def test_model_test_through_a_provider_is_refused_past_the_monthly_tokens(upstream, tenant):
+    from apps.billing.services.limits import company_plan, limit_of, usage_record, usage_used
+    from apps.core.limits import TOKENS
+
+    make_provider(tenant.company, upstream.url)
+    model = make_chat_model(tenant.company, uses="acme.echo", deployed=False)
+    limit = limit_of(plan=company_plan(company=tenant.company), resource=TOKENS)
+    assert limit is not None
+    usage_record(company=tenant.company, resource=TOKENS, amount=limit)
+    seen = len(upstream.requests)
+    response = tenant.key_client().post(TEST, {"modelid": str(model.pk), "input": "When do deliveries arrive?"})
+    assert_envelope_error(response, 429, "tokens per month")
+    assert int(response["Retry-After"]) > 0
+    assert len(upstream.requests) == seen  # the provider was not asked
+    assert usage_used(company=tenant.company, resource=TOKENS) == limit
+
+
+def test_model_test_through_a_provider_shares_the_companys_request_rate(upstream, tenant, settings):
+    settings.GATEWAY_REQUESTS_PER_MINUTE = 1
+    make_provider(tenant.company, upstream.url)
+    model = make_chat_model(tenant.company, uses="acme.echo", deployed=False)
+    client = tenant.key_client()
+    body = {"modelid": str(model.pk), "input": "When do deliveries arrive?"}
+    first = client.post(TEST, body)
+    second = client.post(TEST, body)
+    statuses = sorted([first.status_code, second.status_code])
+    if statuses == [200, 200]:  # the two requests fell into two clock minutes: a third one is in the second's
+        statuses = sorted([second.status_code, client.post(TEST, body).status_code])
+    assert statuses == [200, 429]

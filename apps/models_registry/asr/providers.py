@@ -2,6 +2,10 @@
 
 The provider is one of the company's LLM providers (`provider.model` in the asr model's
 `model_name_or_path`), reached with the company's key through the guarded outbound client.
+
+A provider limited to some roles (`allowed_roles`) is used by an asr model only when the person who saves,
+trains or tests the model holds one of them (a Company Admin and the key pair always do); work that runs for
+the company with no person behind it (transcript uploads, automations) uses the model as it was saved.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import soundfile as sf
 from django.conf import settings
 
 from apps.core.crypto import decrypt_text
-from apps.core.exceptions import NotFound, ServiceUnavailable
+from apps.core.exceptions import NotFound, PermissionDenied, ServiceUnavailable
 from apps.core.outbound import fetch
 from apps.models_registry.asr.audio import SAMPLE_RATE
 from apps.models_registry.asr.engines import Recognition, Segment, Word
@@ -139,8 +143,29 @@ _LANGUAGE_CODES = {
 }  # fmt: skip
 
 
-def provider_recognizer(*, company: Any, model_id: str) -> ProviderRecognizer:
-    """The recogniser for `provider.model`: the company's active OpenAI-compatible provider, with its key."""
+def _may_use(provider: LLMProvider, user: Any) -> bool:
+    return not provider.allowed_roles or user is None or user.has_any_role(provider.allowed_roles)
+
+
+def provider_roles_check(*, company: Any, user: Any, model_id: str) -> None:
+    """Refuse (403) a `provider.model` whose provider is limited to roles `user` does not hold.
+
+    `user` None: no person asks (a worker on the company's behalf), nothing to check. An unknown provider
+    passes here; it is refused where the recogniser is made.
+    """
+    if user is None or "." not in model_id:
+        return
+    provider_name = model_id.partition(".")[0]
+    for provider in LLMProvider.objects.for_company(company).filter(name=provider_name).only("allowed_roles"):
+        if not _may_use(provider, user):
+            raise PermissionDenied(f"You do not have permission to use the speech model '{model_id}'.")
+
+
+def provider_recognizer(*, company: Any, model_id: str, user: Any = None) -> ProviderRecognizer:
+    """The recogniser for `provider.model`: the company's active OpenAI-compatible provider, with its key.
+
+    With `user` (a person's request), a provider limited to roles they do not hold is refused (403).
+    """
     provider_name, _, upstream_model = model_id.partition(".")
     provider = (
         LLMProvider.objects.for_company(company)
@@ -154,6 +179,8 @@ def provider_recognizer(*, company: Any, model_id: str) -> ProviderRecognizer:
             f"Speech model '{model_id}' not found: name an active OpenAI-compatible provider of your company "
             "as provider.model, or faster-whisper-base, or pocketsphinx."
         )
+    if not _may_use(provider, user):
+        raise PermissionDenied(f"You do not have permission to use the speech model '{model_id}'.")
     try:
         api_key = decrypt_text(provider.api_key_encrypted) if provider.api_key_encrypted else ""
     except ValueError as exc:

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, InvalidInput
+from apps.billing.services.limits import meters_check, usage_add
+from apps.core.counters import cache_count
+from apps.core.exceptions import Conflict, InvalidInput, RateLimited
+from apps.core.limits import INFERENCE_REQUESTS, TOKENS
 from apps.models_registry.engines import language, sentiment
 from apps.models_registry.engines.nlu import entities as ent
 from apps.models_registry.models import AIModel, Algorithm, Intent, ModelArtifact, Slot
 from apps.models_registry.providers.engines import (
     CompletionRequest,
     Grounding,
+    ProviderError,
+    ProviderTimeout,
     call_sync,
     content_text,
     engine_for,
     grounded_answer,
 )
-from apps.models_registry.providers.selectors import registry_model_resolve
+from apps.models_registry.providers.selectors import ResolvedModel, registry_model_resolve
+from apps.models_registry.providers.usage import completion_usage_record
 from apps.models_registry.selectors import model_get, vocabulary_list
 
 BUILTIN_TYPES = ("email", "url", "phone", "date", "number")
@@ -209,6 +217,69 @@ def llm_grounding(*, model: AIModel, question: str) -> Grounding:
     return Grounding(question=question, passages=hits, vocabulary=_vocabulary_mentioned(model, question))
 
 
+def _rate_limit_check(company_id: Any) -> None:
+    """GATEWAY_REQUESTS_PER_MINUTE per company, on the same counter as the chat completions (one budget)."""
+    limit = settings.GATEWAY_REQUESTS_PER_MINUTE
+    if not limit:
+        return
+    now = time.time()
+    if cache_count(f"gateway-rpm:{company_id}:{int(now // 60)}", timeout=120) > limit:
+        raise RateLimited("Request limit exceeded for your company. Retry later.", retry_after=60 - int(now % 60))
+
+
+def _estimated_tokens(text: str) -> int:
+    """The chat app's offline estimate (one token per word piece of 8 characters or other symbol)."""
+    return sum(1 + (len(piece) - 1) // 8 for piece in re.findall(r"\w+|[^\w\s]", text))
+
+
+def _provider_complete(company: Any, actor: Any, resolved: ResolvedModel, request: CompletionRequest) -> dict[str, Any]:
+    """A provider's completion, checked against and counted on the plan like every other completion."""
+    _rate_limit_check(company.pk)
+    meters_check(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: 1})
+    engine = engine_for(resolved.target)
+    started = time.perf_counter()
+    try:
+        result = call_sync(lambda: engine.complete(request))
+    except ProviderError as exc:
+        outcome = "timeout" if isinstance(exc, ProviderTimeout) else "error"
+        _usage_account(
+            company, actor, resolved, started, 0, 0, counted_locally=True, outcome=outcome, error=exc.message
+        )
+        raise
+    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if isinstance(prompt, int) and isinstance(completion, int):
+        local = False
+    else:  # the upstream gave none: counted here
+        local = True
+        choice = result["choices"][0] if result["choices"] else {}
+        reply = content_text((choice.get("message") or {}).get("content"))
+        sent = " ".join(content_text(m.get("content")) for m in request.upstream_messages())
+        prompt, completion = _estimated_tokens(sent), _estimated_tokens(reply)
+    _usage_account(company, actor, resolved, started, prompt, completion, counted_locally=local, outcome="ok")
+    return result
+
+
+def _usage_account(
+    company: Any, actor: Any, resolved: ResolvedModel, started: float, prompt: int, completion: int, **more: Any
+) -> None:
+    """Count the request and its tokens on the plan and leave its usage record, in one transaction."""
+    with transaction.atomic():
+        usage_add(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: prompt + completion})
+        completion_usage_record(
+            company=company,
+            user=actor,
+            model=resolved.model_id,
+            provider=resolved.provider_name,
+            source="model-test",
+            stream=False,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            latency_ms=int((time.perf_counter() - started) * 1000),
+            **more,
+        )
+
+
 def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
     """The answer of the upstream the model names (the built-in one: extracted from the passages), with sources."""
     grounding = llm_grounding(model=model, question=text)
@@ -221,8 +292,7 @@ def _llm_output(model: AIModel, text: str, actor: Any) -> dict[str, Any]:
         request = CompletionRequest(
             model=resolved.upstream_model, messages=[{"role": "user", "content": text}], grounding=grounding
         )
-        engine = engine_for(resolved.target)
-        result = call_sync(lambda: engine.complete(request))
+        result = _provider_complete(model.company, actor, resolved, request)
         choice = result["choices"][0] if result["choices"] else {}
         reply = content_text((choice.get("message") or {}).get("content"))
         used, answerer = hits, model.model_name_or_path.strip()

@@ -11,6 +11,7 @@ from apps.core import limits as core_limits
 from apps.core.exceptions import Conflict, InvalidInput
 from apps.core.ids import rows_with_ids
 from apps.models_registry.asr.engines import ALIASES, DEFAULT_ENGINE, RECOGNIZERS
+from apps.models_registry.asr.providers import provider_roles_check
 from apps.models_registry.models import AIModel, Algorithm
 from apps.models_registry.selectors import model_get
 
@@ -121,6 +122,7 @@ def model_save(
         model.model_name_or_path = model_name_or_path.strip()
         if algorithm == Algorithm.ASR:
             model.model_name_or_path = _speech_engine_validate(model.model_name_or_path)
+            provider_roles_check(company=company, user=actor, model_id=model.model_name_or_path)
     if isdefault_llm is not None:
         if isdefault_llm and algorithm != Algorithm.LLM:
             raise InvalidInput("Only an llm model can be the default LLM.")

@@ -51,12 +51,15 @@ def trained_settings(model: AIModel) -> SpeechSettings:
     return SpeechSettings.from_bytes(bytes(artifact.data))
 
 
-def speech_recognizer(*, company: Any, engine: str) -> SpeechRecognizer:
-    """The recogniser an asr model's `model_name_or_path` names (a provider model through the provider layer)."""
+def speech_recognizer(*, company: Any, engine: str, user: Any = None) -> SpeechRecognizer:
+    """The recogniser an asr model's `model_name_or_path` names (a provider model through the provider layer).
+
+    `user`: the person asking, held to a provider's role limits (None: work on the company's behalf).
+    """
     from apps.models_registry.asr.providers import provider_recognizer
 
     if "." in engine:
-        return provider_recognizer(company=company, model_id=engine)
+        return provider_recognizer(company=company, model_id=engine, user=user)
     return recognizer(engine)
 
 
@@ -74,20 +77,22 @@ def audio_samples(data: bytes) -> tuple[Any, audio_io.AudioInfo]:
     return audio_io.decode(data), info
 
 
-def model_transcribe(*, company: Any, modelid: str | None, data: bytes, language: str | None = None) -> Recognition:
+def model_transcribe(
+    *, company: Any, modelid: str | None, data: bytes, language: str | None = None, user: Any = None
+) -> Recognition:
     """Recognise the speech in `data` (wav, mp3, flac or ogg bytes) with an asr model of the company.
 
     `modelid` None: the company's deployed asr model if it has one, else the default engine with no
     vocabulary. A given `modelid` must be a trained asr model of the company (NotFound, Conflict).
     `language` (ISO 639-1) skips language detection where the engine supports it. Without a model the engine
-    is ASR_ENGINE.
+    is ASR_ENGINE. `user`: the person asking, held to a provider's role limits (None: no person asks).
     """
     model = asr_model_deployed(company=company) if modelid is None else asr_model_get(company=company, modelid=modelid)
     chosen = trained_settings(model) if model is not None else SpeechSettings(engine=settings.ASR_ENGINE)
     language = (language or "").strip().lower() or None
     if language is not None and (len(language) > 8 or not language.replace("-", "").isalpha()):
         raise InvalidInput("Invalid language: use an ISO 639-1 code such as 'en'.")
-    engine = speech_recognizer(company=company, engine=chosen.engine)
+    engine = speech_recognizer(company=company, engine=chosen.engine, user=user)
     samples, _ = audio_samples(data)
     return engine.transcribe(samples, language=language, hotwords=chosen.hotwords or None)
 
@@ -101,7 +106,7 @@ def model_test_audio(
         raise InvalidInput(f"Only speech (asr) models are tested with an audio file; send `input` text to test a "
                            f"{model.algorithm} model.")  # fmt: skip
     try:
-        result = model_transcribe(company=company, modelid=modelid, data=data, language=language)
+        result = model_transcribe(company=company, modelid=modelid, data=data, language=language, user=actor)
     except (InvalidInput, PayloadTooLarge) as exc:
         raise type(exc)(f"{filename}: {exc.message}") from exc
     heard = result.as_json()

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from apps.core.exceptions import Conflict
 from apps.core.realtime import job_progress_send
-from apps.models_registry.models import AIModel, Intent, ModelArtifact, TrainingState
+from apps.models_registry.asr.providers import provider_roles_check
+from apps.models_registry.models import AIModel, Algorithm, Intent, ModelArtifact, TrainingState
 from apps.models_registry.selectors import model_get
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ def model_train(*, company: Any, actor: Any, modelid: str) -> AIModel:
     model = model_get(company=company, modelid=modelid, for_update=True)
     if model.state in (TrainingState.QUEUED, TrainingState.TRAINING):
         raise Conflict("The model is already being trained.")
+    if model.algorithm == Algorithm.ASR:  # the worker trains for the company: the person's roles are checked here
+        provider_roles_check(company=company, user=actor, model_id=model.model_name_or_path.strip())
     model.state = TrainingState.QUEUED
     model.progress = 0
     model.error = ""

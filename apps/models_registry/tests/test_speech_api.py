@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.accounts.roles import ALL_ROLES, COMPANY_ADMIN, MODEL_MANAGER
+from apps.accounts.roles import ALL_ROLES, COMPANY_ADMIN, MODEL_MANAGER, USER_MANAGER
 from apps.core.exceptions import Conflict, NotFound
 from apps.core.testing import assert_envelope_error, assert_ok
 from apps.models_registry.models import AIModel, ModelArtifact
@@ -297,3 +297,33 @@ def test_silence_is_heard_as_nothing_much(tenant, django_capture_on_commit_callb
     output = assert_ok(hear(tenant.admin.client, model, out.getvalue()))["output"]
     assert output["duration"] == 1.0
     assert len(output["text"].split()) <= 2
+
+
+def test_a_role_limited_provider_is_used_only_by_those_roles(tenant, transcriber, speak,
+                                                            django_capture_on_commit_callbacks):  # fmt: skip
+    provider_create(
+        company=tenant.company, actor=None, name="acme", api_endpoint=transcriber.url, allowed_roles=[USER_MANAGER]
+    )
+    manager = tenant.member([MODEL_MANAGER])
+    payload = {"name": "Dictation", "algorithm": "asr", "model_name_or_path": "acme.whisper-1"}
+    assert_envelope_error(manager.client.post(SAVE, payload, format="json"), 403, "acme.whisper-1")
+    assert not AIModel.objects.filter(company=tenant.company, name="Dictation").exists()
+    local = asr(tenant.company, "pocketsphinx")
+    changed = {**payload, "modelid": str(local.pk)}
+    assert_envelope_error(manager.client.post(SAVE, changed, format="json"), 403, "permission")
+    local.refresh_from_db()
+    assert local.model_name_or_path == "pocketsphinx"  # nothing saved
+
+    both = tenant.member([MODEL_MANAGER, USER_MANAGER])
+    model = AIModel.objects.get(pk=assert_ok(both.client.post(SAVE, payload, format="json"))["modelid"])
+    assert model.model_name_or_path == "acme.whisper-1"
+    assert_envelope_error(manager.client.put(TRAIN, {"modelid": str(model.pk)}, format="json"), 403, "permission")
+    model.refresh_from_db()
+    assert model.state != "queued"  # no job was queued
+    model = train(both.client, model, django_capture_on_commit_callbacks)
+    assert model.state == "trained"
+
+    assert_envelope_error(hear(manager.client, model, speak(DOOR)), 403, "permission")
+    assert transcriber.requests == []  # refused before any audio left
+    assert assert_ok(hear(both.client, model, speak(DOOR)))["output"]["text"].startswith(HEARD)
+    assert assert_ok(hear(tenant.admin.client, model, speak(DOOR)))["output"]["text"].startswith(HEARD)
