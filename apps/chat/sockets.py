@@ -36,8 +36,9 @@ class OpenedSocket:
 
 def _chat_lookup(chats: Any, raw_chat_id: str) -> Chat | None:
     """A chat by its UUID or its per-company number."""
-    if raw_chat_id.isdigit():
-        return chats.filter(number=int(raw_chat_id)).first()
+    if raw_chat_id.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
+        number = int(raw_chat_id)
+        return chats.filter(number=number).first() if number < 2**31 else None
     chat_id = parse_uuid(raw_chat_id)
     return chats.filter(pk=chat_id).first() if chat_id else None
 
