@@ -108,7 +108,8 @@ class ChatConsumer(_Socket):
         self.chat, self.end_user = opened.chat, opened.end_user
         entry = presence.socket_presence(company_id=self.chat.company_id, chat_id=self.chat.pk)
         limit = settings.CHAT_WS_MAX_CONNECTIONS_PER_COMPANY
-        if not await in_redis_thread(entry.enter)(limit):
+        sockets_on_chat = await in_redis_thread(entry.enter)(limit)
+        if not sockets_on_chat:
             message = f"Too many connections: your company already holds {limit} open chat sockets."
             await self.refuse("too_many_connections", message, CloseCode.TOO_MANY_CONNECTIONS)
             return
@@ -127,7 +128,7 @@ class ChatConsumer(_Socket):
         await self.send_event("connection_established", chat_id=str(self.chat.pk), user=opened.user)
         if opened.user_created:
             await self.send_event("user_created", user=opened.user)
-        await self._announce_if_changed(live=True)
+        await self._announce_if_changed(live=True, sockets_on_chat=sockets_on_chat)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.chat is None:
@@ -191,9 +192,9 @@ class ChatConsumer(_Socket):
             await self.channel_layer.group_discard(realtime.chat_group(self.chat.pk), self.channel_name)
         except Exception:  # the group's entry expires on its own (channels-redis group_expiry)
             logger.warning("Could not leave the group of chat %s", self.chat.pk, exc_info=True)
-        await in_redis_thread(self.presence_entry.leave)()
+        sockets_on_chat = await in_redis_thread(self.presence_entry.leave)()
         self.presence_entry = None
-        await self._announce_if_changed(live=False)
+        await self._announce_if_changed(live=False, sockets_on_chat=sockets_on_chat)
 
     async def _cancel_stream(self) -> None:
         if self.stream is not None and not self.stream.done():
@@ -207,10 +208,13 @@ class ChatConsumer(_Socket):
             if self.presence_entry is not None:
                 await in_redis_thread(self.presence_entry.refresh)()
 
-    async def _announce_if_changed(self, *, live: bool) -> None:
-        """Tell the company's events sockets when the chat's first socket opens or its last one closes."""
-        count = await in_redis_thread(presence.chat_socket_count)(company_id=self.chat.company_id, chat_id=self.chat.pk)
-        if count != (1 if live else 0):
+    async def _announce_if_changed(self, *, live: bool, sockets_on_chat: int) -> None:
+        """Tell the company's events sockets when the chat's first socket opens or its last one closes.
+
+        `sockets_on_chat` is the count the presence write itself returned: of two sockets opening at once,
+        exactly one sees 1.
+        """
+        if sockets_on_chat != (1 if live else 0):
             return
         event = {"type": "chat_state", "chat_id": str(self.chat.pk), "state": self.chat.state, "live": live}
         await realtime.group_send_async(
