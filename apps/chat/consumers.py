@@ -157,9 +157,9 @@ class ChatConsumer(_Socket):
         )
         failure: tuple[str, str] | None = None
         try:
-            async with presence.presence_streaming_async(self.chat) as entry, aclosing(events):
+            # The turn itself keeps the chat live while it streams (its presence is refreshed off the loop).
+            async with aclosing(events):
                 async for event in events:
-                    entry.touch()
                     if event["type"] == "message_stream_ended":
                         self.busy = False  # the client may send its next message as soon as it reads this
                     await self.send(text_data=json.dumps(event, default=str))

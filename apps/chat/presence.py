@@ -14,10 +14,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -154,9 +153,13 @@ class Presence:
         self._touched = time.monotonic()
         _sets().enter(self.key, self.chat_key, self.member, time.time() + _ttl())
 
+    def touch_due(self) -> bool:
+        """Whether a third of the TTL has passed since the last write (async code then refreshes in a thread)."""
+        return time.monotonic() - self._touched >= _ttl() / 3
+
     def touch(self) -> None:
-        """Keep the entry alive; cheap to call on every token (writes at most every third of the TTL)."""
-        if time.monotonic() - self._touched >= _ttl() / 3:
+        """Keep the entry alive from synchronous code; cheap to call on every chunk (writes only when due)."""
+        if self.touch_due():
             self.refresh()
 
     def leave(self) -> int:
@@ -178,17 +181,6 @@ def presence_streaming(chat: Any) -> Iterator[Presence]:
         yield entry
     finally:
         entry.leave()
-
-
-@asynccontextmanager
-async def presence_streaming_async(chat: Any) -> Any:
-    """`presence_streaming` for async code; `touch()` on the yielded entry is a quick Redis write."""
-    entry = Presence(company_id=chat.company_id, chat_id=chat.pk, kind=STREAMS)
-    await sync_to_async(entry.enter, thread_sensitive=False)()
-    try:
-        yield entry
-    finally:
-        await sync_to_async(entry.leave, thread_sensitive=False)()
 
 
 def live_chat_ids(*, company_id: Any) -> set[uuid.UUID]:
