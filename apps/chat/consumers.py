@@ -169,7 +169,10 @@ class ChatConsumer(_Socket):
             logger.exception("The reply of chat %s failed", self.chat.pk)
             failure = ("internal_error", GENERIC_ERROR)
         finally:
-            self.busy = False
+            # Once this reply has ended the client may already have started the next one: only the newest
+            # reply's task frees the socket, or a third message would be taken while the second streams.
+            if self.stream is asyncio.current_task():
+                self.busy = False
         if failure is not None:
             await self.send_error(*failure)
 
@@ -197,10 +200,11 @@ class ChatConsumer(_Socket):
         await self._announce_if_changed(live=False, sockets_on_chat=sockets_on_chat)
 
     async def _cancel_stream(self) -> None:
-        if self.stream is not None and not self.stream.done():
-            self.stream.cancel()
+        stream = self.stream
+        if stream is not None and not stream.done():
+            stream.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.stream
+                await stream
 
     async def _keep_present(self) -> None:
         while self.presence_entry is not None:
