@@ -8,14 +8,17 @@ the consumer is still finishing what produced that event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from apps.chat import services
 from apps.chat.models import Message
 from apps.chat.tests.factories import make_provider
+from apps.core import realtime
 from apps.core.testing import Tenant
 from apps.models_registry.providers.engines import close_sessions
 
@@ -79,3 +82,32 @@ def test_a_message_sent_as_a_reply_ends_keeps_the_socket_busy_until_its_own_repl
     assert [e["message"]["content"] for e in events if e["type"] == "message_received"] == ["second"]
     users = Message.objects.filter(chat=chat, role="user").order_by("created_at").values_list("content", flat=True)
     assert list(users) == ["first", "second"]
+
+
+def test_two_sockets_opening_and_closing_at_once_announce_the_chat_once_each_way(tenant: Tenant) -> None:
+    chat, _ = services.tenant_chat_create(company=tenant.company, external_id="user123")
+
+    async def announced(layer: Any, listener: str) -> list[bool]:
+        states: list[bool] = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                event = (await asyncio.wait_for(layer.receive(listener), timeout=1))["event"]
+                if event["type"] == "chat_state" and event["chat_id"] == str(chat.pk):
+                    states.append(event["live"])
+        return states
+
+    async def scenario() -> tuple[list[bool], list[bool]]:
+        layer = get_channel_layer()
+        listener = await layer.new_channel()
+        await layer.group_add(realtime.company_group(tenant.company.pk), listener)
+        sockets = [socket(tenant, user_id="user123", chat_id=str(chat.pk)) for _ in range(2)]
+        assert all(accepted for accepted, _ in await asyncio.gather(*(ws.connect(timeout=10) for ws in sockets)))
+        for ws in sockets:
+            await until(ws, "connection_established")
+        opened = await announced(layer, listener)
+        await asyncio.gather(*(ws.disconnect() for ws in sockets))
+        closed = await announced(layer, listener)
+        await layer.group_discard(realtime.company_group(tenant.company.pk), listener)
+        return opened, closed
+
+    assert run(scenario()) == ([True], [False])
