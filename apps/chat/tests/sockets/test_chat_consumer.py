@@ -16,7 +16,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from apps.chat import services
-from apps.chat.models import Message
+from apps.chat.models import Chat, EndUser, Message
 from apps.chat.tests.factories import make_provider
 from apps.core import realtime
 from apps.core.testing import Tenant
@@ -111,3 +111,27 @@ def test_two_sockets_opening_and_closing_at_once_announce_the_chat_once_each_way
         return opened, closed
 
     assert run(scenario()) == ([True], [False])
+
+
+def test_a_socket_refused_at_the_connection_limit_opens_no_chat_and_no_end_user(tenant: Tenant, settings: Any) -> None:
+    settings.CHAT_WS_MAX_CONNECTIONS_PER_COMPANY = 1
+    held = services.tenant_chat_create(company=tenant.company, external_id="holder")[0]
+    chats_before = set(Chat.objects.values_list("pk", flat=True))
+
+    async def scenario() -> list[tuple[dict[str, Any], int]]:
+        holder = socket(tenant, user_id="holder", chat_id=str(held.pk))
+        assert (await holder.connect(timeout=10))[0]
+        await until(holder, "connection_established")
+        refusals = []
+        for _ in range(3):  # a client reconnecting again and again
+            ws = socket(tenant, user_id="newcomer")
+            assert (await ws.connect(timeout=10))[0]
+            error = await ws.receive_json_from(timeout=10)
+            refusals.append((error, (await ws.receive_output(timeout=10))["code"]))
+        await holder.disconnect()
+        return refusals
+
+    refusals = run(scenario())
+    assert [(error["code"], close_code) for error, close_code in refusals] == [("too_many_connections", 4029)] * 3
+    assert set(Chat.objects.values_list("pk", flat=True)) == chats_before
+    assert not EndUser.objects.filter(company=tenant.company, external_id="newcomer").exists()
