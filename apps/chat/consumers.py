@@ -101,33 +101,43 @@ class ChatConsumer(_Socket):
     async def connect(self) -> None:
         try:
             params = query_params(self.scope)
-            opened = await database_sync_to_async(sockets.chat_socket_open)(scope=self.scope, params=params)
+            target = await database_sync_to_async(sockets.chat_socket_target)(scope=self.scope, params=params)
         except sockets.SocketRefused as refused:
             await self.refuse(refused.code, refused.message, refused.close_code)
             return
-        self.chat, self.end_user = opened.chat, opened.end_user
-        entry = presence.socket_presence(company_id=self.chat.company_id, chat_id=self.chat.pk)
+        # The socket takes its place (the company's limit, the chat's group) before a new chat is created,
+        # so a refused socket leaves no chat or end-user behind.
+        entry = presence.socket_presence(company_id=target.company.pk, chat_id=target.chat_id)
         limit = settings.CHAT_WS_MAX_CONNECTIONS_PER_COMPANY
-        if not await in_redis_thread(entry.enter)(limit):
+        sockets_on_chat = await in_redis_thread(entry.enter)(limit)
+        if not sockets_on_chat:
             message = f"Too many connections: your company already holds {limit} open chat sockets."
             await self.refuse("too_many_connections", message, CloseCode.TOO_MANY_CONNECTIONS)
             return
-        self.presence_entry = entry
-        self.rate = MessageRate(settings.CHAT_WS_MESSAGES_PER_SECOND)
+        group = realtime.chat_group(target.chat_id)
         try:
-            await self.channel_layer.group_add(realtime.chat_group(self.chat.pk), self.channel_name)
+            await self.channel_layer.group_add(group, self.channel_name)
         except Exception:  # the channel layer is out of reach or out of connections: the client should retry
-            logger.warning("Could not join the group of chat %s", self.chat.pk, exc_info=True)
+            logger.warning("Could not join the group of chat %s", target.chat_id, exc_info=True)
             await in_redis_thread(entry.leave)()
-            self.presence_entry = None
             await self.refuse("server_busy", "The server is busy; try again in a moment.", CloseCode.TRY_AGAIN_LATER)
             return
+        try:
+            opened = await database_sync_to_async(sockets.chat_socket_open)(target=target)
+        except sockets.SocketRefused as refused:
+            await self._leave_group(group)
+            await in_redis_thread(entry.leave)()
+            await self.refuse(refused.code, refused.message, refused.close_code)
+            return
+        self.chat, self.end_user = opened.chat, opened.end_user
+        self.presence_entry = entry
+        self.rate = MessageRate(settings.CHAT_WS_MESSAGES_PER_SECOND)
         await self.accept(self.scope.get("accept_subprotocol"))
         self.heartbeat = asyncio.create_task(self._keep_present())
         await self.send_event("connection_established", chat_id=str(self.chat.pk), user=opened.user)
         if opened.user_created:
             await self.send_event("user_created", user=opened.user)
-        await self._announce_if_changed(live=True)
+        await self._announce_if_changed(live=True, sockets_on_chat=sockets_on_chat)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.chat is None:
@@ -156,9 +166,9 @@ class ChatConsumer(_Socket):
         )
         failure: tuple[str, str] | None = None
         try:
-            async with presence.presence_streaming_async(self.chat) as entry, aclosing(events):
+            # The turn itself keeps the chat live while it streams (its presence is refreshed off the loop).
+            async with aclosing(events):
                 async for event in events:
-                    entry.touch()
                     if event["type"] == "message_stream_ended":
                         self.busy = False  # the client may send its next message as soon as it reads this
                     await self.send(text_data=json.dumps(event, default=str))
@@ -168,7 +178,10 @@ class ChatConsumer(_Socket):
             logger.exception("The reply of chat %s failed", self.chat.pk)
             failure = ("internal_error", GENERIC_ERROR)
         finally:
-            self.busy = False
+            # Once this reply has ended the client may already have started the next one: only the newest
+            # reply's task frees the socket, or a third message would be taken while the second streams.
+            if self.stream is asyncio.current_task():
+                self.busy = False
         if failure is not None:
             await self.send_error(*failure)
 
@@ -187,19 +200,23 @@ class ChatConsumer(_Socket):
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         await self._cancel_stream()
-        try:
-            await self.channel_layer.group_discard(realtime.chat_group(self.chat.pk), self.channel_name)
-        except Exception:  # the group's entry expires on its own (channels-redis group_expiry)
-            logger.warning("Could not leave the group of chat %s", self.chat.pk, exc_info=True)
-        await in_redis_thread(self.presence_entry.leave)()
+        await self._leave_group(realtime.chat_group(self.chat.pk))
+        sockets_on_chat = await in_redis_thread(self.presence_entry.leave)()
         self.presence_entry = None
-        await self._announce_if_changed(live=False)
+        await self._announce_if_changed(live=False, sockets_on_chat=sockets_on_chat)
+
+    async def _leave_group(self, group: str) -> None:
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:  # the group's entry expires on its own (channels-redis group_expiry)
+            logger.warning("Could not leave the group %s", group, exc_info=True)
 
     async def _cancel_stream(self) -> None:
-        if self.stream is not None and not self.stream.done():
-            self.stream.cancel()
+        stream = self.stream
+        if stream is not None and not stream.done():
+            stream.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.stream
+                await stream
 
     async def _keep_present(self) -> None:
         while self.presence_entry is not None:
@@ -207,10 +224,13 @@ class ChatConsumer(_Socket):
             if self.presence_entry is not None:
                 await in_redis_thread(self.presence_entry.refresh)()
 
-    async def _announce_if_changed(self, *, live: bool) -> None:
-        """Tell the company's events sockets when the chat's first socket opens or its last one closes."""
-        count = await in_redis_thread(presence.chat_socket_count)(company_id=self.chat.company_id, chat_id=self.chat.pk)
-        if count != (1 if live else 0):
+    async def _announce_if_changed(self, *, live: bool, sockets_on_chat: int) -> None:
+        """Tell the company's events sockets when the chat's first socket opens or its last one closes.
+
+        `sockets_on_chat` is the count the presence write itself returned: of two sockets opening at once,
+        exactly one sees 1.
+        """
+        if sockets_on_chat != (1 if live else 0):
             return
         event = {"type": "chat_state", "chat_id": str(self.chat.pk), "state": self.chat.state, "live": live}
         await realtime.group_send_async(

@@ -14,10 +14,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -34,8 +33,8 @@ def _ttl() -> int:
 
 
 class _Sets(Protocol):
-    def add(self, key: str, member: str, expires: float, limit: int | None = None) -> bool: ...
-    def remove(self, key: str, member: str) -> None: ...
+    def enter(self, key: str, chat_key: str, member: str, expires: float, limit: int | None = None) -> int: ...
+    def leave(self, key: str, chat_key: str, member: str) -> int: ...
     def members(self, key: str, now: float) -> list[str]: ...
     def count(self, key: str, now: float) -> int: ...
 
@@ -46,21 +45,30 @@ class _RedisSets:
     def _client(self) -> Any:
         return cache._cache.get_client(write=True)  # type: ignore[attr-defined]
 
-    def add(self, key: str, member: str, expires: float, limit: int | None = None) -> bool:
-        full_key = cache.make_key(key)
+    def enter(self, key: str, chat_key: str, member: str, expires: float, limit: int | None = None) -> int:
+        """Add `member` to both sets in one transaction; the chat set's size then, or 0 over the limit."""
+        full_key, full_chat_key = cache.make_key(key), cache.make_key(chat_key)
         pipe = self._client().pipeline(transaction=True)
-        pipe.zremrangebyscore(full_key, "-inf", time.time())
-        pipe.zadd(full_key, {member: expires})
+        for name in (full_key, full_chat_key):
+            pipe.zremrangebyscore(name, "-inf", time.time())
+            pipe.zadd(name, {member: expires})
+            pipe.expire(name, _ttl() * 2)
         pipe.zcard(full_key)
-        pipe.expire(full_key, _ttl() * 2)
-        _, _, count, _ = pipe.execute()
+        pipe.zcard(full_chat_key)
+        *_, count, chat_count = pipe.execute()
         if limit is not None and count > limit:
-            self.remove(key, member)
-            return False
-        return True
+            self.leave(key, chat_key, member)
+            return 0
+        return int(chat_count)
 
-    def remove(self, key: str, member: str) -> None:
-        self._client().zrem(cache.make_key(key), member)
+    def leave(self, key: str, chat_key: str, member: str) -> int:
+        """Remove `member` from both sets in one transaction; how many live entries the chat set keeps."""
+        full_chat_key = cache.make_key(chat_key)
+        pipe = self._client().pipeline(transaction=True)
+        pipe.zrem(cache.make_key(key), member)
+        pipe.zrem(full_chat_key, member)
+        pipe.zcount(full_chat_key, time.time(), "+inf")
+        return int(pipe.execute()[-1])
 
     def count(self, key: str, now: float) -> int:
         return int(self._client().zcount(cache.make_key(key), now, "+inf"))
@@ -77,20 +85,26 @@ class _MemorySets:
         self._sets: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
 
-    def add(self, key: str, member: str, expires: float, limit: int | None = None) -> bool:
-        with self._lock:
-            entries = self._sets.setdefault(key, {})
-            now = time.time()
-            for stale in [m for m, exp in entries.items() if exp < now]:
-                del entries[stale]
-            if limit is not None and member not in entries and len(entries) >= limit:
-                return False
-            entries[member] = expires
-            return True
+    def _live(self, key: str, now: float) -> dict[str, float]:
+        entries = self._sets.setdefault(key, {})
+        for stale in [m for m, exp in entries.items() if exp < now]:
+            del entries[stale]
+        return entries
 
-    def remove(self, key: str, member: str) -> None:
+    def enter(self, key: str, chat_key: str, member: str, expires: float, limit: int | None = None) -> int:
+        with self._lock:
+            now = time.time()
+            entries, chat_entries = self._live(key, now), self._live(chat_key, now)
+            if limit is not None and member not in entries and len(entries) >= limit:
+                return 0
+            entries[member] = chat_entries[member] = expires
+            return len(chat_entries)
+
+    def leave(self, key: str, chat_key: str, member: str) -> int:
         with self._lock:
             self._sets.get(key, {}).pop(member, None)
+            self._sets.get(chat_key, {}).pop(member, None)
+            return len(self._live(chat_key, time.time()))
 
     def count(self, key: str, now: float) -> int:
         return len(self.members(key, now))
@@ -128,30 +142,29 @@ class Presence:
         self.member = f"{_hex(chat_id)}:{uuid.uuid4().hex}"
         self._touched = 0.0
 
-    def enter(self, limit: int | None = None) -> bool:
-        """Register; False (and nothing registered) when the company already has `limit` entries."""
+    def enter(self, limit: int | None = None) -> int:
+        """Register; the chat's entries of this kind now (this one counted), read in the same write, or 0
+        (and nothing registered) when the company already has `limit` entries."""
         self._touched = time.monotonic()
-        expires = time.time() + _ttl()
-        if not _sets().add(self.key, self.member, expires, limit):
-            return False
-        _sets().add(self.chat_key, self.member, expires)
-        return True
+        return _sets().enter(self.key, self.chat_key, self.member, time.time() + _ttl(), limit)
 
     def refresh(self) -> None:
         """Push the entry's expiry a TTL ahead."""
         self._touched = time.monotonic()
-        expires = time.time() + _ttl()
-        _sets().add(self.key, self.member, expires)
-        _sets().add(self.chat_key, self.member, expires)
+        _sets().enter(self.key, self.chat_key, self.member, time.time() + _ttl())
+
+    def touch_due(self) -> bool:
+        """Whether a third of the TTL has passed since the last write (async code then refreshes in a thread)."""
+        return time.monotonic() - self._touched >= _ttl() / 3
 
     def touch(self) -> None:
-        """Keep the entry alive; cheap to call on every token (writes at most every third of the TTL)."""
-        if time.monotonic() - self._touched >= _ttl() / 3:
+        """Keep the entry alive from synchronous code; cheap to call on every chunk (writes only when due)."""
+        if self.touch_due():
             self.refresh()
 
-    def leave(self) -> None:
-        _sets().remove(self.key, self.member)
-        _sets().remove(self.chat_key, self.member)
+    def leave(self) -> int:
+        """Unregister; the chat's entries of this kind left, read in the same write."""
+        return _sets().leave(self.key, self.chat_key, self.member)
 
 
 def socket_presence(*, company_id: Any, chat_id: Any) -> Presence:
@@ -168,17 +181,6 @@ def presence_streaming(chat: Any) -> Iterator[Presence]:
         yield entry
     finally:
         entry.leave()
-
-
-@asynccontextmanager
-async def presence_streaming_async(chat: Any) -> Any:
-    """`presence_streaming` for async code; `touch()` on the yielded entry is a quick Redis write."""
-    entry = Presence(company_id=chat.company_id, chat_id=chat.pk, kind=STREAMS)
-    await sync_to_async(entry.enter, thread_sensitive=False)()
-    try:
-        yield entry
-    finally:
-        await sync_to_async(entry.leave, thread_sensitive=False)()
 
 
 def live_chat_ids(*, company_id: Any) -> set[uuid.UUID]:

@@ -322,6 +322,7 @@ def dialect_chat_create(
     metadata: dict[str, Any] | None = None,
     actorid: Any = None,
     activityid: Any = None,
+    chat_id: uuid.UUID | None = None,
 ) -> Chat:
     """A new chat for a dialect: the model checked (default when none), the actor/activity checked."""
     if metadata is not None and not isinstance(metadata, dict):
@@ -330,7 +331,9 @@ def dialect_chat_create(
     extra = {**_opening_ids(company, actorid, activityid), "metadata": metadata or {}, "end_user": end_user}
     user_ref = end_user.external_id if end_user is not None else ""
     with transaction.atomic():
-        return chat_create(company=company, user=user, model=chosen, title=title[:300], user_ref=user_ref, extra=extra)
+        return chat_create(
+            company=company, user=user, chat_id=chat_id, model=chosen, title=title[:300], user_ref=user_ref, extra=extra
+        )
 
 
 class CompanyCaller:
@@ -353,6 +356,7 @@ def tenant_chat_create(
     metadata: dict[str, Any] | None = None,
     actorid: Any = None,
     activityid: Any = None,
+    chat_id: uuid.UUID | None = None,
 ) -> tuple[Chat, bool]:
     """A tenant's chat for its end-user (created on first use); True when the end-user was created now."""
     with transaction.atomic():
@@ -365,6 +369,7 @@ def tenant_chat_create(
             metadata=metadata,
             actorid=actorid,
             activityid=activityid,
+            chat_id=chat_id,
         )
     return chat, created
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -27,6 +28,19 @@ class SocketRefused(Exception):
 
 
 @dataclass(frozen=True)
+class SocketTarget:
+    """Who may open the socket and on which chat, found without writing anything (`chat` None: a new one)."""
+
+    company: Any
+    chat_id: uuid.UUID  # the chat's id, or the id the new chat will get
+    chat: Chat | None
+    user: dict[str, Any]
+    principal: Any
+    end_user_ref: str | None
+    params: dict[str, str]
+
+
+@dataclass(frozen=True)
 class OpenedSocket:
     chat: Chat
     user: dict[str, Any]
@@ -36,8 +50,9 @@ class OpenedSocket:
 
 def _chat_lookup(chats: Any, raw_chat_id: str) -> Chat | None:
     """A chat by its UUID or its per-company number."""
-    if raw_chat_id.isdigit():
-        return chats.filter(number=int(raw_chat_id)).first()
+    if raw_chat_id.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
+        number = int(raw_chat_id)
+        return chats.filter(number=number).first() if number < 2**31 else None
     chat_id = parse_uuid(raw_chat_id)
     return chats.filter(pk=chat_id).first() if chat_id else None
 
@@ -50,20 +65,27 @@ def _refused(exc: ApplicationError) -> SocketRefused:
     return SocketRefused("invalid_request", exc.message, BAD_REQUEST)
 
 
-def _new_chat(principal: Any, company: Any, end_user_ref: str | None, params: dict[str, str]) -> tuple[Chat, bool]:
+def _new_chat(target: SocketTarget) -> tuple[Chat, bool]:
     """A chat opened by the socket itself (no chat_id): for the end-user, or for the person."""
+    company, params = target.company, target.params
     model, actorid = params.get("model") or None, params.get("actor_id") or None
-    if end_user_ref is not None:
-        return services.tenant_chat_create(company=company, external_id=end_user_ref, model=model, actorid=actorid)
-    person = principal if getattr(principal, "is_person", False) else None
-    return services.dialect_chat_create(company=company, user=person, model=model, actorid=actorid), False
+    if target.end_user_ref is not None:
+        return services.tenant_chat_create(
+            company=company, external_id=target.end_user_ref, model=model, actorid=actorid, chat_id=target.chat_id
+        )
+    person = target.principal if getattr(target.principal, "is_person", False) else None
+    chat = services.dialect_chat_create(
+        company=company, user=person, model=model, actorid=actorid, chat_id=target.chat_id
+    )
+    return chat, False
 
 
-def chat_socket_open(*, scope: dict[str, Any], params: dict[str, str]) -> OpenedSocket:
-    """Check a `/ws/chat` socket's credentials and chat; SocketRefused says why it may not open.
+def chat_socket_target(*, scope: dict[str, Any], params: dict[str, str]) -> SocketTarget:
+    """Check a `/ws/chat` socket's credentials and chat, writing nothing; SocketRefused says why it may not open.
 
     With the API key the chat must be the end-user's (`user_id`); with a JWT, the person's own (any of the
-    company's for a company token). Without `chat_id` a new chat is opened (`model`, `actor_id` optional).
+    company's for a company token). Without `chat_id` the target is a new chat (`model`, `actor_id` optional)
+    that `chat_socket_open` creates once the socket holds its place.
     """
     if scope.get("auth_error"):
         code, message = scope["auth_error"]
@@ -77,30 +99,35 @@ def chat_socket_open(*, scope: dict[str, Any], params: dict[str, str]) -> Opened
     end_user_ref = (scope.get("end_user_ref") or "") if by_key else None
     if by_key and not end_user_ref:
         raise SocketRefused("missing_user_id", "Missing user_id: the end-user this socket speaks for.", BAD_REQUEST)
-    raw_chat_id = params.get("chat_id", "").strip()
-    created = False
-    if not raw_chat_id:
-        try:
-            chat, created = _new_chat(principal, company, end_user_ref, params)
-        except ApplicationError as exc:
-            raise _refused(exc) from exc
-    else:
-        chats = Chat.objects.for_company(company).select_related("user", "end_user")
-        if by_key:
-            chats = chats.filter(end_user__external_id=end_user_ref)
-        elif getattr(principal, "is_person", False):
-            chats = chats.filter(user=principal)
-        found = _chat_lookup(chats, raw_chat_id)
-        if found is None:
-            raise SocketRefused("chat_not_found", "Chat not found.", NOT_FOUND)
-        chat = found
-    if chat.state == ChatState.ARCHIVED:
-        raise SocketRefused("chat_ended", "This chat has ended; start a new one.", CHAT_ENDED)
     if by_key:
         user: dict[str, Any] = {"user_id": end_user_ref}
     else:
         user = {"user_id": str(principal.pk) if principal.pk else "", "email": principal.email}
-    return OpenedSocket(chat=chat, user=user, user_created=created, end_user=chat.end_user)
+    raw_chat_id = params.get("chat_id", "").strip()
+    if not raw_chat_id:
+        return SocketTarget(company, uuid.uuid4(), None, user, principal, end_user_ref, params)
+    chats = Chat.objects.for_company(company).select_related("user", "end_user")
+    if by_key:
+        chats = chats.filter(end_user__external_id=end_user_ref)
+    elif getattr(principal, "is_person", False):
+        chats = chats.filter(user=principal)
+    chat = _chat_lookup(chats, raw_chat_id)
+    if chat is None:
+        raise SocketRefused("chat_not_found", "Chat not found.", NOT_FOUND)
+    if chat.state == ChatState.ARCHIVED:
+        raise SocketRefused("chat_ended", "This chat has ended; start a new one.", CHAT_ENDED)
+    return SocketTarget(company, chat.pk, chat, user, principal, end_user_ref, params)
+
+
+def chat_socket_open(*, target: SocketTarget) -> OpenedSocket:
+    """The socket's chat: the one found, or a new one created now (SocketRefused when its options are bad)."""
+    if target.chat is not None:
+        return OpenedSocket(chat=target.chat, user=target.user, user_created=False, end_user=target.chat.end_user)
+    try:
+        chat, created = _new_chat(target)
+    except ApplicationError as exc:
+        raise _refused(exc) from exc
+    return OpenedSocket(chat=chat, user=target.user, user_created=created, end_user=chat.end_user)
 
 
 def error_code(exc: ApplicationError) -> str:

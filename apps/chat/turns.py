@@ -309,7 +309,8 @@ async def chat_turn_stream(
             if text:
                 parts.append(text)
                 yield Token(text)
-            live.touch()
+            if live.touch_due():  # a Redis write: off the event loop, like enter and leave
+                await sync_to_async(live.refresh, thread_sensitive=False)()
             payload = await anext(rest, None)
         outcome.content = "".join(parts)
         reply, usage = await in_db_thread(turn_finish)(prepared=prepared, outcome=outcome)

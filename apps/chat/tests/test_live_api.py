@@ -72,11 +72,23 @@ def test_presence_entries_expire(tenant: Tenant, settings: Any, monkeypatch: pyt
 def test_socket_limit_is_per_company(tenant: Tenant, outsider: Tenant) -> None:
     chat, theirs = tenant_chat(tenant), tenant_chat(outsider)
     entries = [presence.socket_presence(company_id=chat.company_id, chat_id=chat.pk) for _ in range(3)]
-    assert [entry.enter(limit=2) for entry in entries] == [True, True, False]
+    assert [entry.enter(limit=2) for entry in entries] == [1, 2, 0]
     assert presence.open_socket_count(company_id=tenant.company.pk) == 2
     assert presence.socket_presence(company_id=theirs.company_id, chat_id=theirs.pk).enter(limit=2)
     entries[0].leave()
     assert entries[2].enter(limit=2)
+
+
+def test_enter_and_leave_tell_the_chats_count_of_the_same_kind(tenant: Tenant) -> None:
+    """The count comes with the write, so of two sockets opening at once exactly one sees itself first."""
+    chat, other = tenant_chat(tenant), tenant_chat(tenant, "other")
+    first, second = (presence.socket_presence(company_id=chat.company_id, chat_id=chat.pk) for _ in range(2))
+    elsewhere = presence.socket_presence(company_id=other.company_id, chat_id=other.pk)
+    stream = presence.Presence(company_id=chat.company_id, chat_id=chat.pk, kind=presence.STREAMS)
+    assert (first.enter(), elsewhere.enter(), stream.enter(), second.enter()) == (1, 1, 1, 2)
+    second.refresh()
+    assert presence.chat_socket_count(company_id=chat.company_id, chat_id=chat.pk) == 2
+    assert (first.leave(), second.leave(), elsewhere.leave()) == (1, 0, 0)
 
 
 def test_archived_lists_ended_chats_newest_first(tenant: Tenant, outsider: Tenant) -> None:

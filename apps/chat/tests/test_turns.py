@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 
 from apps.actors.tests.factories import ActorFactory
-from apps.chat import services
+from apps.chat import presence, services
 from apps.chat.models import Attachment, Chat, CompletionUsage, EndUser, Message
 from apps.chat.tests.factories import make_provider
 from apps.chat.turns import (
@@ -186,6 +187,34 @@ def test_cancelling_the_consumer_cancels_the_upstream_and_stores_the_partial_rep
     assert CompletionUsage.objects.get(chat=chat).outcome == "cancelled"
     deadline = asyncio.run(_wait_for_event(upstream, "disconnected"))
     assert deadline, upstream.events
+
+
+def test_presence_refresh_runs_off_the_event_loop_while_a_reply_streams(
+    company: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refreshing presence is blocking Redis I/O: it must not stall every other socket of the process."""
+    settings.CHAT_PRESENCE_TTL_SECONDS = 1  # a refresh is due every third of a second
+    chat = new_chat(company, model="acme.long")
+    threads: list[int] = []
+    real_refresh = presence.Presence.refresh
+
+    def refresh(entry: presence.Presence) -> None:  # records where it runs, then does the real work
+        threads.append(threading.get_ident())
+        real_refresh(entry)
+
+    monkeypatch.setattr(presence.Presence, "refresh", refresh)
+
+    async def main() -> int:
+        async with contextlib.aclosing(chat_turn_stream(chat=chat, content="Go", source="test")) as events:
+            started = asyncio.get_running_loop().time()
+            async for _ in events:
+                if asyncio.get_running_loop().time() - started > 0.8:
+                    break
+        return threading.get_ident()
+
+    loop_thread = run(main())
+    assert threads, "no refresh was due in 0.8 s"
+    assert loop_thread not in threads
 
 
 async def _wait_for_event(upstream: Any, name: str) -> bool:

@@ -62,6 +62,8 @@ def test_chat_number_is_accepted_as_chat_id(daphne: Daphne, tenant: Tenant) -> N
         ({"chat_id": None, "actor_id": "00000000-0000-0000-0000-000000000000"}, "not_found", 4004),
         ({"chat_id": None, "user_id": "x" * 201}, "invalid_request", 4000),
         ({"chat_id": "not-a-chat"}, "chat_not_found", 4004),
+        ({"chat_id": "\u00b2"}, "chat_not_found", 4004),  # a digit to isdigit(), not a number to int()
+        ({"chat_id": str(2**31)}, "chat_not_found", 4004),
         ({"chat_id": "00000000-0000-0000-0000-000000000000"}, "chat_not_found", 4004),
         ({"user_id": "someone-else"}, "chat_not_found", 4004),
     ],
