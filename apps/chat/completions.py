@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
@@ -28,9 +27,6 @@ from apps.chat import services
 from apps.chat.models import UsageOutcome
 from apps.chat.recent import RecentlyResolved
 from apps.chat.selectors import CompletionSlot, completion_slot
-from apps.chat.tokens import count_prompt_tokens, count_tokens, text_of
-from apps.core.counters import cache_count
-from apps.core.exceptions import RateLimited
 from apps.core.limits import INFERENCE_REQUESTS, TOKENS
 from apps.models_registry.providers.engines import (
     CompletionRequest,
@@ -40,6 +36,8 @@ from apps.models_registry.providers.engines import (
     engine_for,
 )
 from apps.models_registry.providers.selectors import ResolvedModel, model_resolve, providers_version
+from apps.models_registry.providers.tokens import count_prompt_tokens, count_tokens, text_of
+from apps.models_registry.providers.usage import rate_limit_check
 from apps.models_registry.selectors import default_chat_model
 from apps.models_registry.services.inference import llm_grounding
 
@@ -99,18 +97,6 @@ class PreparedCompletion:
 
 
 # --- before the upstream call ----------------------------------------------------------------------
-
-
-def rate_limit_check(*, company: Any) -> None:
-    """GATEWAY_REQUESTS_PER_MINUTE per company, counted in the cache (shared through Redis when set)."""
-    limit = settings.GATEWAY_REQUESTS_PER_MINUTE
-    if not limit:
-        return
-    now = time.time()
-    window = int(now // 60)
-    key = f"gateway-rpm:{company.pk}:{window}"
-    if cache_count(key, timeout=120) > limit:
-        raise RateLimited("Request limit exceeded for your company. Retry later.", retry_after=60 - int(now % 60))
 
 
 def _default_variables(user: Any) -> dict[str, str]:

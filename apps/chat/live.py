@@ -7,7 +7,6 @@ of it, in any process, to cancel its stream and close (`realtime.chat_control_se
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from apps.chat import presence
 from apps.chat.models import Chat, ChatState
+from apps.chat.selectors import chat_ref_filter
 from apps.core import realtime
 from apps.core.exceptions import NotFound
 
@@ -68,14 +68,13 @@ def _archive(chats: QuerySet[Chat]) -> list[Chat]:
 
 
 @transaction.atomic
-def chat_stop(*, company: Any, chat_ref: uuid.UUID | int) -> Chat:
+def chat_stop(*, company: Any, chat_ref: Any) -> Chat:
     """End one chat (by its UUID or its per-company number): archive it and close its live sockets.
 
     A stopped chat may be stopped again (its sockets are told again; `ended_at` is kept).
     """
-    chats = Chat.objects.for_company(company)
-    chats = chats.filter(number=chat_ref) if isinstance(chat_ref, int) else chats.filter(pk=chat_ref)
-    stopped = _archive(chats)
+    condition = chat_ref_filter(chat_ref)
+    stopped = _archive(Chat.objects.for_company(company).filter(condition)) if condition is not None else []
     if not stopped:
         raise NotFound("Chat not found.")
     return stopped[0]

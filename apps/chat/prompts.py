@@ -34,9 +34,9 @@ from apps.chat.completions import (
 )
 from apps.chat.models import Prompt
 from apps.chat.selectors import prompt_find, prompt_list_visible
-from apps.chat.tokens import text_of
 from apps.core.exceptions import InvalidInput, PermissionDenied
 from apps.models_registry.providers.engines import ProviderError, call_sync, engine_for
+from apps.models_registry.providers.tokens import text_of
 
 SHIPPED: list[dict[str, str]] = [
     {

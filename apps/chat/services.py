@@ -13,8 +13,8 @@ from django.utils import timezone
 from apps.accounts.models import Company
 from apps.chat.models import Chat, ChatState, CompletionUsage, EndUser, Message, MessageRole, Prompt
 from apps.chat.selectors import CHAT_NOT_FOUND, CompletionSlot, chat_find, chat_visible
-from apps.chat.tokens import text_of
 from apps.core.exceptions import Conflict, InvalidInput, NotFound
+from apps.models_registry.providers.tokens import text_of
 
 TITLE_LENGTH = 80
 

@@ -11,8 +11,8 @@ from typing import Any
 from apps.billing.services.limits import LimitExceeded
 from apps.chat import services, turns
 from apps.chat.models import Chat, ChatState, EndUser, Message
+from apps.chat.selectors import chat_ref_filter
 from apps.core.exceptions import ApplicationError, NotFound, PermissionDenied, RateLimited
-from apps.core.ids import parse_uuid
 from apps.models_registry.providers.engines import ProviderError
 
 # Close codes, as `consumers.CloseCode` names them.
@@ -50,11 +50,8 @@ class OpenedSocket:
 
 def _chat_lookup(chats: Any, raw_chat_id: str) -> Chat | None:
     """A chat by its UUID or its per-company number."""
-    if raw_chat_id.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
-        number = int(raw_chat_id)
-        return chats.filter(number=number).first() if number < 2**31 else None
-    chat_id = parse_uuid(raw_chat_id)
-    return chats.filter(pk=chat_id).first() if chat_id else None
+    condition = chat_ref_filter(raw_chat_id)
+    return chats.filter(condition).first() if condition is not None else None
 
 
 def _refused(exc: ApplicationError) -> SocketRefused:

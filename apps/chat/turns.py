@@ -44,10 +44,10 @@ from apps.chat.completions import (
 )
 from apps.chat.models import Attachment, Chat, ChatState, EndUser, Message, MessageRole, UsageOutcome
 from apps.chat.presence import STREAMS, Presence
-from apps.chat.tokens import count_prompt_tokens, count_tokens
 from apps.core.api.parsers import NUL_MESSAGE
 from apps.core.exceptions import InvalidInput, NotFound
 from apps.models_registry.providers.engines import ProviderError, engine_for
+from apps.models_registry.providers.tokens import count_prompt_tokens, count_tokens
 
 MESSAGE_MAX_CHARS = 32_000
 TRIMMED = " […]"

@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from apps.accounts.roles import COMPANY_ADMIN, USER_MANAGER
 from apps.chat import live
 from apps.chat.models import Chat
+from apps.chat.selectors import chat_ref_filter
 from apps.core.api.responses import ok
 from apps.core.api.schema import envelope, toolbox_schema
 from apps.core.api.views import CompanyAPIView, request_data
 from apps.core.exceptions import InvalidInput
-from apps.core.ids import is_ascii_digits, parse_uuid
 
 TAGS = ["Chats"]
 # The spec names no roles for these; its summaries say "administrators and chat managers", and the
@@ -54,15 +54,12 @@ class LiveChatSerializer(serializers.Serializer):
         return {"userid": chat.user_ref, "email": "", "fname": "", "lname": ""}
 
 
-def chat_ref(raw: Any) -> Any:
+def chat_ref(raw: Any) -> str:
     """A chat id from the path or `chatid`: its UUID, or its per-company number; 400 when neither."""
     text = str(raw or "").strip()
-    if is_ascii_digits(text) and 0 < int(text) < 2**31:
-        return int(text)
-    value = parse_uuid(text)
-    if value is None:
+    if chat_ref_filter(text) is None:
         raise InvalidInput("Missing or invalid chatid.")
-    return value
+    return text
 
 
 class ChatsOnlineView(CompanyAPIView):

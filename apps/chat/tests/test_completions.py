@@ -412,7 +412,7 @@ def test_a_stream_cut_mid_way_ends_with_an_error_event(live, upstream, tenant, p
 
 
 def count_of(text):
-    from apps.chat.tokens import count_tokens
+    from apps.models_registry.providers.tokens import count_tokens
 
     return count_tokens(text)
 

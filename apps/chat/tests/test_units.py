@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from apps.accounts.models import CompanyPrincipal
 from apps.chat.completions import substitute_variables
-from apps.chat.tokens import count_prompt_tokens, count_tokens
 from apps.models_registry.providers.engines import (
     AzureOpenAIEngine,
     OpenAICompatibleEngine,
@@ -12,6 +11,7 @@ from apps.models_registry.providers.engines import (
     _upstream_message,
     builtin_answer,
 )
+from apps.models_registry.providers.tokens import count_prompt_tokens, count_tokens
 
 
 def test_token_estimates():

@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.billing.services.limits import meters_check, usage_add
-from apps.core.counters import cache_count
-from apps.core.exceptions import Conflict, InvalidInput, RateLimited
+from apps.core.exceptions import Conflict, InvalidInput
 from apps.core.limits import INFERENCE_REQUESTS, TOKENS
 from apps.models_registry.engines import language, sentiment
 from apps.models_registry.engines.nlu import entities as ent
@@ -30,7 +29,8 @@ from apps.models_registry.providers.engines import (
     grounded_answer,
 )
 from apps.models_registry.providers.selectors import ResolvedModel, registry_model_resolve
-from apps.models_registry.providers.usage import completion_usage_record
+from apps.models_registry.providers.tokens import count_tokens
+from apps.models_registry.providers.usage import completion_usage_record, rate_limit_check
 from apps.models_registry.selectors import model_get, vocabulary_list
 
 BUILTIN_TYPES = ("email", "url", "phone", "date", "number")
@@ -217,24 +217,9 @@ def llm_grounding(*, model: AIModel, question: str) -> Grounding:
     return Grounding(question=question, passages=hits, vocabulary=_vocabulary_mentioned(model, question))
 
 
-def _rate_limit_check(company_id: Any) -> None:
-    """GATEWAY_REQUESTS_PER_MINUTE per company, on the same counter as the chat completions (one budget)."""
-    limit = settings.GATEWAY_REQUESTS_PER_MINUTE
-    if not limit:
-        return
-    now = time.time()
-    if cache_count(f"gateway-rpm:{company_id}:{int(now // 60)}", timeout=120) > limit:
-        raise RateLimited("Request limit exceeded for your company. Retry later.", retry_after=60 - int(now % 60))
-
-
-def _estimated_tokens(text: str) -> int:
-    """The chat app's offline estimate (one token per word piece of 8 characters or other symbol)."""
-    return sum(1 + (len(piece) - 1) // 8 for piece in re.findall(r"\w+|[^\w\s]", text))
-
-
 def _provider_complete(company: Any, actor: Any, resolved: ResolvedModel, request: CompletionRequest) -> dict[str, Any]:
     """A provider's completion, checked against and counted on the plan like every other completion."""
-    _rate_limit_check(company.pk)
+    rate_limit_check(company=company)
     meters_check(company=company, amounts={INFERENCE_REQUESTS: 1, TOKENS: 1})
     engine = engine_for(resolved.target)
     started = time.perf_counter()
@@ -255,7 +240,7 @@ def _provider_complete(company: Any, actor: Any, resolved: ResolvedModel, reques
         choice = result["choices"][0] if result["choices"] else {}
         reply = content_text((choice.get("message") or {}).get("content"))
         sent = " ".join(content_text(m.get("content")) for m in request.upstream_messages())
-        prompt, completion = _estimated_tokens(sent), _estimated_tokens(reply)
+        prompt, completion = count_tokens(sent), count_tokens(reply)
     _usage_account(company, actor, resolved, started, prompt, completion, counted_locally=local, outcome="ok")
     return result
 

@@ -16,9 +16,9 @@ from apps.automations.engine.operators.base import OperatorFailed, Outcome, Step
 from apps.automations.engine.operators.logic import BuiltinOperator, summarize
 from apps.automations.engine.principal import AutomationPrincipal
 from apps.chat.completions import CompletionInput, completion_prepare, completion_run_sync, rate_limit_check
-from apps.chat.tokens import text_of
 from apps.core.exceptions import ApplicationError
 from apps.models_registry.providers.selectors import model_resolve
+from apps.models_registry.providers.tokens import text_of
 
 MAX_TOKENS_LIMIT = 128_000
 DEFAULT_TIMEOUT_SECONDS = 60.0
