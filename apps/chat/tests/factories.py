@@ -56,3 +56,12 @@ def chat_with_turns(company: Any, user: Any, *turns: str, model: str = "builtin.
     roles = ("user", "assistant")
     messages = [{"role": roles[i % 2], "content": text} for i, text in enumerate(turns)]
     return chat_new(company=company, user=user, model=model, messages=messages, **kw)
+
+
+def key_only(tenant: Any) -> Any:
+    """A client of the tenant chat API: the company's `X-API-Key` alone."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=tenant.apikey)
+    return client

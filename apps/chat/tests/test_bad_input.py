@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Any
-
-from rest_framework.test import APIClient
 
 from apps.billing.tests.helpers import SAVE_METHOD, card
 from apps.chat.models import Attachment, Chat, EndUser, Prompt
-from apps.chat.tests.factories import chat_with_turns
+from apps.chat.tests.factories import chat_with_turns, key_only
 from apps.core.testing import assert_detail_error, assert_envelope_error
-
-
-def key_only(tenant: Any) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=tenant.apikey)
-    return client
 
 
 def test_digits_that_int_refuses_are_unknown_ids_not_errors(tenant):

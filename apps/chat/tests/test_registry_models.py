@@ -11,7 +11,7 @@ import pytest
 from apps.accounts.roles import MODEL_MANAGER
 from apps.chat.models import Chat, CompletionUsage
 from apps.chat.tests.conftest import bearer, completion_body
-from apps.chat.tests.factories import make_provider
+from apps.chat.tests.factories import key_only, make_provider
 from apps.core.exceptions import InvalidInput
 from apps.core.testing import assert_envelope_error, assert_ok
 from apps.models_registry.models import AIModel, DataSource, DataSourceKind, VocabularyEntry
@@ -199,13 +199,9 @@ def test_gateway_answers_unknown_registry_ids_in_the_detail_style(live, tenant):
 
 
 def test_a_tenant_chat_without_a_model_gets_the_companys_default_model(tenant, outsider):
-    from rest_framework.test import APIClient
-
     chosen = make_chat_model(tenant.company, default=True)
     make_chat_model(outsider.company, name="Theirs", default=True)
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=tenant.apikey)
-    answer = client.post("/api/v1/chats/", {"user_id": "end-1"}, format="json")
+    answer = key_only(tenant).post("/api/v1/chats/", {"user_id": "end-1"}, format="json")
     assert answer.status_code == 201, answer.content
     assert answer.json()["model"] == f"model.{chosen.pk}"
 

@@ -18,16 +18,10 @@ from rest_framework.test import APIClient
 
 from apps.actors.tests.factories import ActorFactory
 from apps.chat.models import Chat, EndUser, Message
-from apps.chat.tests.factories import chat_with_turns
+from apps.chat.tests.factories import chat_with_turns, key_only
 from apps.core.testing import _test_database_url, assert_detail_error
 
 BASE = "/api/v1/chats"
-
-
-def key_only(tenant: Any) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=tenant.apikey)
-    return client
 
 
 def create(client: APIClient, **body: Any) -> Any:
