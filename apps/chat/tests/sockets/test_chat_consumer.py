@@ -73,7 +73,7 @@ def test_a_message_sent_as_a_reply_ends_keeps_the_socket_busy_until_its_own_repl
         events = await until(ws, "message_received")
         await ws.send_json_to({"content": "third"})  # the second reply is streaming
         events += await until(ws, "message_stream_ended")
-        await ws.disconnect()
+        await ws.disconnect(timeout=10)
         return events
 
     events = run(scenario())
@@ -105,7 +105,9 @@ def test_two_sockets_opening_and_closing_at_once_announce_the_chat_once_each_way
         for ws in sockets:
             await until(ws, "connection_established")
         opened = await announced(layer, listener)
-        await asyncio.gather(*(ws.disconnect() for ws in sockets))
+        # The communicator cancels a consumer still running after `timeout` (1 s by default), which a server
+        # never does: give the disconnect handlers (Redis writes, the announcement) the time a server would.
+        await asyncio.gather(*(ws.disconnect(timeout=10) for ws in sockets))
         closed = await announced(layer, listener)
         await layer.group_discard(realtime.company_group(tenant.company.pk), listener)
         return opened, closed
@@ -128,7 +130,7 @@ def test_a_socket_refused_at_the_connection_limit_opens_no_chat_and_no_end_user(
             assert (await ws.connect(timeout=10))[0]
             error = await ws.receive_json_from(timeout=10)
             refusals.append((error, (await ws.receive_output(timeout=10))["code"]))
-        await holder.disconnect()
+        await holder.disconnect(timeout=10)
         return refusals
 
     refusals = run(scenario())
